@@ -1,0 +1,117 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+/** Size limits per plan; ImageKit's live free-plan error names 26214400 bytes (25 MiB). */
+export const PLAN_LIMITS = {
+  free: { maxFileBytes: 25 * MiB, maxVideoBytes: 25 * MiB },
+  paid: { maxFileBytes: 40 * MiB, maxVideoBytes: 300 * MiB },
+} as const;
+
+export type Plan = keyof typeof PLAN_LIMITS;
+
+const positiveInt = (name: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .refine((n) => n > 0 && Number.isSafeInteger(n), `${name} must be a positive whole number`);
+
+const envSchema = z.object({
+  PORT: z
+    .string()
+    .default('3000')
+    .pipe(positiveInt('PORT'))
+    .refine((n) => n <= 65535, 'PORT must be at most 65535'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  STOWAGE_DATA_DIR: z.string().min(1).default('./data'),
+  STOWAGE_URL_ENDPOINT: z
+    .string()
+    .url('STOWAGE_URL_ENDPOINT must be an absolute http(s) URL')
+    .refine((u) => /^https?:\/\//i.test(u), 'STOWAGE_URL_ENDPOINT must use http or https')
+    .optional(),
+  STOWAGE_PRIVATE_KEY: z.string().optional(),
+  STOWAGE_PLAN: z.enum(['free', 'paid'], { message: 'STOWAGE_PLAN must be "free" or "paid"' }).default('paid'),
+  STOWAGE_MAX_FILE_SIZE: positiveInt('STOWAGE_MAX_FILE_SIZE').optional(),
+  STOWAGE_MAX_VIDEO_SIZE: positiveInt('STOWAGE_MAX_VIDEO_SIZE').optional(),
+  STOWAGE_MAX_IMAGE_PIXELS: positiveInt('STOWAGE_MAX_IMAGE_PIXELS').default(100_000_000),
+  STOWAGE_URL_FETCH_TIMEOUT_MS: positiveInt('STOWAGE_URL_FETCH_TIMEOUT_MS').default(8000),
+  STOWAGE_URL_ALLOWLIST: z.string().default(''),
+  STOWAGE_LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  /** Public base of every `url`, without a trailing slash. */
+  readonly urlEndpoint: string;
+  /** Configured private keys; empty means "generate or load one from the data dir". */
+  readonly privateKeys: readonly string[];
+  readonly plan: Plan;
+  readonly limits: { readonly maxFileBytes: number; readonly maxVideoBytes: number; readonly maxImagePixels: number };
+  readonly urlFetch: { readonly timeoutMs: number; readonly maxRedirects: number; readonly allowlist: readonly string[] };
+  readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Builds the typed configuration from environment variables. Pure: reads only `env`.
+ * @throws ConfigError listing every bad variable with what was expected.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        return issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const plan = PLAN_LIMITS[e.STOWAGE_PLAN];
+  const allowlist = splitList(e.STOWAGE_URL_ALLOWLIST);
+  const badAllow = allowlist.filter((entry) => !isValidAllowEntry(entry));
+  if (badAllow.length) {
+    throw new ConfigError(badAllow.map((b) => `STOWAGE_URL_ALLOWLIST: "${b}" is neither a host name, an IP address nor a CIDR range`));
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.STOWAGE_DATA_DIR),
+    urlEndpoint: (e.STOWAGE_URL_ENDPOINT ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    privateKeys: splitList(e.STOWAGE_PRIVATE_KEY),
+    plan: e.STOWAGE_PLAN,
+    limits: {
+      maxFileBytes: e.STOWAGE_MAX_FILE_SIZE ?? plan.maxFileBytes,
+      maxVideoBytes: e.STOWAGE_MAX_VIDEO_SIZE ?? plan.maxVideoBytes,
+      maxImagePixels: e.STOWAGE_MAX_IMAGE_PIXELS,
+    },
+    urlFetch: { timeoutMs: e.STOWAGE_URL_FETCH_TIMEOUT_MS, maxRedirects: 5, allowlist },
+    logLevel: e.STOWAGE_LOG_LEVEL,
+  };
+}
+
+function isValidAllowEntry(entry: string): boolean {
+  if (entry.includes('/')) {
+    const [addr, bits] = entry.split('/');
+    return !!addr && /^\d+$/.test(bits ?? '') && (/^[\d.]+$/.test(addr) || addr.includes(':'));
+  }
+  return /^[A-Za-z0-9.:\-[\]]+$/.test(entry);
+}

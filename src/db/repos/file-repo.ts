@@ -1,0 +1,82 @@
+import { and, asc, count, desc, eq } from 'drizzle-orm';
+import type { Db } from '../client.js';
+import { type FileRow, type FileVersionRow, fileVersions, files, folders } from '../schema.js';
+
+/** A file as the API shows it: the identity row and the version being looked at (current unless asked). */
+export interface FileView {
+  file: FileRow;
+  version: FileVersionRow;
+}
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type DbOrTx = Db | Tx;
+
+/** Reads over files, versions and folders. Writes that must be atomic live in the upload commit. */
+export class FileRepo {
+  constructor(private readonly db: Db) {}
+
+  findById(fileId: string): FileView | undefined {
+    const row = this.db
+      .select({ file: files, version: fileVersions })
+      .from(files)
+      .innerJoin(fileVersions, eq(fileVersions.id, files.currentVersionId))
+      .where(eq(files.id, fileId))
+      .get();
+    return row ?? undefined;
+  }
+
+  findByPath(filePath: string, tx: DbOrTx = this.db): FileView | undefined {
+    const row = tx
+      .select({ file: files, version: fileVersions })
+      .from(files)
+      .innerJoin(fileVersions, eq(fileVersions.id, files.currentVersionId))
+      .where(eq(files.filePath, filePath))
+      .get();
+    return row ?? undefined;
+  }
+
+  findVersion(fileId: string, versionId: string): FileView | undefined {
+    const row = this.db
+      .select({ file: files, version: fileVersions })
+      .from(fileVersions)
+      .innerJoin(files, eq(files.id, fileVersions.fileId))
+      .where(and(eq(fileVersions.fileId, fileId), eq(fileVersions.id, versionId)))
+      .get();
+    return row ?? undefined;
+  }
+
+  /** Every version of the file, oldest first; `undefined` when the file does not exist. */
+  listVersions(fileId: string): FileView[] | undefined {
+    const file = this.db.select().from(files).where(eq(files.id, fileId)).get();
+    if (!file) return undefined;
+    const versions = this.db.select().from(fileVersions).where(eq(fileVersions.fileId, fileId)).orderBy(asc(fileVersions.number)).all();
+    return versions.map((version) => ({ file, version }));
+  }
+
+  countVersions(fileId: string, tx: DbOrTx = this.db): number {
+    return tx.select({ n: count() }).from(fileVersions).where(eq(fileVersions.fileId, fileId)).get()?.n ?? 0;
+  }
+
+  /** The files directly inside `folderPath`, by name. */
+  listInFolder(folderPath: string, options: { limit: number; skip: number; newestFirst?: boolean }): FileView[] {
+    return this.db
+      .select({ file: files, version: fileVersions })
+      .from(files)
+      .innerJoin(fileVersions, eq(fileVersions.id, files.currentVersionId))
+      .where(eq(files.folderPath, folderPath))
+      .orderBy(options.newestFirst ? desc(files.createdAt) : asc(files.name))
+      .limit(options.limit)
+      .offset(options.skip)
+      .all();
+  }
+
+  folderExists(folderPath: string): boolean {
+    if (folderPath === '/') return true;
+    return !!this.db.select({ id: folders.id }).from(folders).where(eq(folders.folderPath, folderPath)).get();
+  }
+
+  /** Blob keys of every stored version, for the orphan sweep. */
+  hasBlobKey(blobKey: string): boolean {
+    return !!this.db.select({ id: fileVersions.id }).from(fileVersions).where(eq(fileVersions.blobKey, blobKey)).get();
+  }
+}

@@ -1,0 +1,16 @@
+import type { Config } from '../config.js';
+import type { FileRepo, FileView } from '../db/repos/file-repo.js';
+import type { UploadParams } from '../upload/request.js';
+
+/** What resolvers may use; built once by the app, shared by every request. */
+export interface Services {
+  config: Config;
+  files: FileRepo;
+  uploadFile(params: UploadParams): Promise<FileView>;
+}
+
+export interface Context {
+  services: Services;
+  /** The private key the request authenticated with. */
+  apiKey: string;
+}

@@ -1,0 +1,12 @@
+import SchemaBuilder from '@pothos/core';
+import type { Context } from '../http/context.js';
+import type { FileSource } from '../upload/request.js';
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  DefaultFieldNullability: false;
+  Scalars: {
+    Upload: { Input: FileSource; Output: never };
+    DateTime: { Input: Date; Output: Date };
+  };
+}>({ defaultFieldNullability: false });

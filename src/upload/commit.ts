@@ -1,0 +1,125 @@
+import { eq } from 'drizzle-orm';
+import { AppError } from '../errors.js';
+import type { Db } from '../db/client.js';
+import type { FileView } from '../db/repos/file-repo.js';
+import { type AITag, fileVersions, files, folders } from '../db/schema.js';
+import { createObjectId } from './ids.js';
+import { folderChain, joinFilePath } from './naming.js';
+
+export const MAX_VERSIONS = 100;
+
+/** What the upload pipeline learnt about the stored bytes and what the request asked for. */
+export interface NewVersion {
+  versionId: string;
+  blobKey: string;
+  folder: string;
+  /** Picks the stored name; called again if a name taken by another file must be avoided. */
+  chooseName: () => string;
+  useUniqueFileName: boolean;
+  overwriteFile: boolean;
+  overwriteTags: boolean;
+  overwriteAITags: boolean;
+  size: number;
+  mime: string;
+  fileType: 'image' | 'non-image';
+  width: number | null;
+  height: number | null;
+  tags: string[] | null;
+  customCoordinates: string | null;
+  description: string | null;
+  isPrivateFile: boolean;
+  isPublished: boolean;
+}
+
+export const fileAlreadyExists = () =>
+  new AppError(
+    'FILE_ALREADY_EXISTS',
+    'A file with the same name already exists at the exact location. We could not overwrite it because both overwriteFile and useUniqueFileName are set to false.',
+    { parameter: 'overwriteFile' },
+  );
+
+export const versionLimitReached = (filePath: string) =>
+  new AppError('VERSION_LIMIT_REACHED', `The file ${filePath} already has ${MAX_VERSIONS} versions, the most a file can have. Delete old versions or upload under another name.`, {
+    parameter: 'fileName',
+    details: { maxVersions: MAX_VERSIONS },
+  });
+
+/**
+ * Records an uploaded blob, in one IMMEDIATE transaction: creates missing folders, then either a new file
+ * (whose id is the version id) or a new version of the file at that path. Concurrent commits to one path
+ * serialise on the write lock, so each gets its own version number and none is lost.
+ * @throws FILE_ALREADY_EXISTS, VERSION_LIMIT_REACHED; nothing is written then.
+ */
+export function commitVersion(db: Db, v: NewVersion, now = new Date()): FileView {
+  return db.transaction(
+    (tx) => {
+      for (const folderPath of folderChain(v.folder)) {
+        const parentPath = folderPath.slice(0, folderPath.lastIndexOf('/')) || '/';
+        tx.insert(folders)
+          .values({ id: createObjectId(), folderPath, name: folderPath.split('/').pop() as string, parentPath, createdAt: now, updatedAt: now })
+          .onConflictDoNothing()
+          .run();
+      }
+
+      let name = v.chooseName();
+      let existing = tx.select().from(files).where(eq(files.filePath, joinFilePath(v.folder, name))).get();
+      for (let attempt = 0; existing && v.useUniqueFileName && attempt < 10; attempt++) {
+        name = v.chooseName();
+        existing = tx.select().from(files).where(eq(files.filePath, joinFilePath(v.folder, name))).get();
+      }
+      const filePath = joinFilePath(v.folder, name);
+
+      const attributes = {
+        id: v.versionId,
+        blobKey: v.blobKey,
+        size: v.size,
+        mime: v.mime,
+        fileType: v.fileType,
+        width: v.width,
+        height: v.height,
+        customCoordinates: v.customCoordinates,
+        description: v.description,
+        isPrivateFile: v.isPrivateFile,
+        isPublished: v.isPublished,
+        createdAt: now,
+        updatedAt: now,
+      };
+
+      if (!existing) {
+        const file = { id: v.versionId, filePath, folderPath: v.folder, name, currentVersionId: v.versionId, versionCounter: 1, createdAt: now, updatedAt: now };
+        tx.insert(files).values(file).run();
+        const version = tx
+          .insert(fileVersions)
+          .values({ ...attributes, fileId: file.id, number: 1, tags: v.tags, aiTags: null })
+          .returning()
+          .get();
+        return { file, version };
+      }
+
+      if (!v.overwriteFile) throw fileAlreadyExists();
+      const versionCount = tx.select({ id: fileVersions.id }).from(fileVersions).where(eq(fileVersions.fileId, existing.id)).all().length;
+      if (versionCount >= MAX_VERSIONS) throw versionLimitReached(filePath);
+      const previous = tx.select().from(fileVersions).where(eq(fileVersions.id, existing.currentVersionId)).get();
+      const number = existing.versionCounter + 1;
+      const version = tx
+        .insert(fileVersions)
+        .values({
+          ...attributes,
+          fileId: existing.id,
+          number,
+          tags: v.tags ?? (v.overwriteTags ? null : (previous?.tags ?? null)),
+          aiTags: v.overwriteAITags ? null : ((previous?.aiTags as AITag[] | null) ?? null),
+        })
+        .returning()
+        .get();
+      const file = tx
+        .update(files)
+        .set({ currentVersionId: version.id, versionCounter: number, updatedAt: now })
+        .where(eq(files.id, existing.id))
+        .returning()
+        .get();
+      return { file, version };
+    },
+    { behavior: 'immediate' },
+  );
+}

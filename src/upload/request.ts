@@ -1,0 +1,68 @@
+import { badRequest } from '../errors.js';
+import type { StreamedFile } from '../http/multipart.js';
+import { type Coordinates, normalizeFolder, normalizeTags, parseCustomCoordinates, sanitizeFileName } from './naming.js';
+
+/** The `file` argument: a multipart part, or a string that is base64, a data URI or an http(s) URL. */
+export type FileSource = { kind: 'multipart'; file: Promise<StreamedFile> } | { kind: 'string'; value: string };
+
+/** `uploadFile`'s arguments, named as ImageKit names them. */
+export interface UploadParams {
+  file: FileSource;
+  fileName: string;
+  useUniqueFileName?: boolean | null;
+  tags?: readonly string[] | null;
+  folder?: string | null;
+  isPrivateFile?: boolean | null;
+  isPublished?: boolean | null;
+  customCoordinates?: string | null;
+  overwriteFile?: boolean | null;
+  overwriteTags?: boolean | null;
+  overwriteAITags?: boolean | null;
+  description?: string | null;
+}
+
+/** Validated, normalised upload parameters with ImageKit's defaults applied. */
+export interface UploadRequest {
+  file: FileSource;
+  /** Sanitised name, before any unique suffix. */
+  baseName: string;
+  folder: string;
+  useUniqueFileName: boolean;
+  tags: string[] | null;
+  isPrivateFile: boolean;
+  isPublished: boolean;
+  customCoordinates: Coordinates | null;
+  overwriteFile: boolean;
+  overwriteTags: boolean;
+  overwriteAITags: boolean;
+  description: string | null;
+}
+
+export const MAX_DESCRIPTION_LENGTH = 1000;
+
+/**
+ * Applies every ImageKit rule that can be checked before a byte of the file is read.
+ * @throws BAD_REQUEST naming the offending parameter.
+ */
+export function parseUploadRequest(params: UploadParams): UploadRequest {
+  if (params.description != null && params.description.length > MAX_DESCRIPTION_LENGTH) {
+    throw badRequest(
+      'description',
+      `Your request contains invalid description parameter. It must be at most ${MAX_DESCRIPTION_LENGTH} characters.`,
+    );
+  }
+  return {
+    file: params.file,
+    baseName: sanitizeFileName(params.fileName ?? ''),
+    folder: normalizeFolder(params.folder),
+    useUniqueFileName: params.useUniqueFileName ?? true,
+    tags: params.tags == null ? null : normalizeTags(params.tags),
+    isPrivateFile: params.isPrivateFile ?? false,
+    isPublished: params.isPublished ?? true,
+    customCoordinates: params.customCoordinates == null || params.customCoordinates === '' ? null : parseCustomCoordinates(params.customCoordinates),
+    overwriteFile: params.overwriteFile ?? true,
+    overwriteTags: params.overwriteTags ?? true,
+    overwriteAITags: params.overwriteAITags ?? true,
+    description: params.description ?? null,
+  };
+}

@@ -1,0 +1,122 @@
+import { pipeline } from 'node:stream';
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import type { FileRepo, FileView } from '../db/repos/file-repo.js';
+import { badRequest, fileTooLarge } from '../errors.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { ByteLimit } from '../storage/byte-limit.js';
+import { commitVersion, fileAlreadyExists, MAX_VERSIONS, versionLimitReached } from './commit.js';
+import { type DetectedType, detectType, SNIFF_BYTES } from './detect-type.js';
+import { HeadCapture } from './head-capture.js';
+import { createObjectId, createUniqueSuffix } from './ids.js';
+import type { AddressAllowlist } from './ip-guard.js';
+import { formatCoordinates, joinFilePath, withUniqueSuffix } from './naming.js';
+import { probeImage } from './probe-image.js';
+import { parseUploadRequest, type UploadParams } from './request.js';
+import { openSource } from './source.js';
+
+/** Bytes kept from the start of every upload: enough for the header of nearly every image format. */
+const HEAD_BYTES = 512 * 1024;
+
+export interface UploadDeps {
+  db: Db;
+  files: FileRepo;
+  store: BlobStore;
+  config: Config;
+  allowlist: AddressAllowlist;
+}
+
+export const blobKeyFor = (versionId: string) => `files/${versionId}`;
+
+/**
+ * The whole `uploadFile` operation: validate, stream the bytes into the blob store under a fresh key while
+ * detecting the type and enforcing the size limit, read the image header, then commit the rows. Any failure
+ * deletes the blob, so nothing partial remains and the previous version is untouched.
+ * @throws AppError (BAD_REQUEST, FILE_TOO_LARGE, FILE_DOWNLOAD_FAILED, FILE_ALREADY_EXISTS, VERSION_LIMIT_REACHED)
+ */
+export async function uploadFile(deps: UploadDeps, params: UploadParams): Promise<FileView> {
+  const { config, store } = deps;
+  const request = parseUploadRequest(params);
+  const exactName = request.baseName;
+
+  if (!request.useUniqueFileName) {
+    const existing = deps.files.findByPath(joinFilePath(request.folder, exactName));
+    if (existing && !request.overwriteFile) throw fileAlreadyExists();
+    if (existing && deps.files.countVersions(existing.file.id) >= MAX_VERSIONS) throw versionLimitReached(existing.file.filePath);
+  }
+
+  const maxAnyBytes = Math.max(config.limits.maxFileBytes, config.limits.maxVideoBytes);
+  const source = await openSource(request.file, maxAnyBytes, {
+    timeoutMs: config.urlFetch.timeoutMs,
+    maxRedirects: config.urlFetch.maxRedirects,
+    allowlist: deps.allowlist,
+  });
+
+  const versionId = createObjectId();
+  const blobKey = blobKeyFor(versionId);
+  let detected: DetectedType | undefined;
+  const limit = new ByteLimit(maxAnyBytes, fileTooLarge);
+  const head = new HeadCapture({
+    sniffBytes: SNIFF_BYTES,
+    keepBytes: HEAD_BYTES,
+    onSniff: async (bytes) => {
+      detected = await detectType(bytes, exactName);
+      limit.setLimit(detected.isVideo ? config.limits.maxVideoBytes : config.limits.maxFileBytes);
+    },
+    onEmpty: () => badRequest('file', 'Your request contains invalid file parameter. The file is empty.'),
+  });
+  const body = pipeline(source.stream, limit, head, () => {});
+
+  let size: number;
+  try {
+    ({ size } = await store.put(blobKey, body));
+  } catch (error) {
+    throw source.describeError(error);
+  }
+
+  try {
+    const type = detected as DetectedType;
+    let width: number | null = null;
+    let height: number | null = null;
+    if (type.fileType === 'image') {
+      const dims = await probeImage(head.head, head.isWhole, () => store.get(blobKey));
+      width = dims?.width ?? null;
+      height = dims?.height ?? null;
+    }
+    const coords = request.customCoordinates;
+    if (coords) {
+      if (type.fileType !== 'image') {
+        throw badRequest('customCoordinates', 'Your request contains invalid customCoordinates parameter. customCoordinates apply to images only.');
+      }
+      if (width !== null && height !== null && (coords.x + coords.width > width || coords.y + coords.height > height)) {
+        throw badRequest(
+          'customCoordinates',
+          `Your request contains invalid customCoordinates parameter. The area ${formatCoordinates(coords)} does not fit inside the ${width}x${height} image.`,
+        );
+      }
+    }
+    return commitVersion(deps.db, {
+      versionId,
+      blobKey,
+      folder: request.folder,
+      chooseName: () => (request.useUniqueFileName ? withUniqueSuffix(exactName, createUniqueSuffix()) : exactName),
+      useUniqueFileName: request.useUniqueFileName,
+      overwriteFile: request.overwriteFile,
+      overwriteTags: request.overwriteTags,
+      overwriteAITags: request.overwriteAITags,
+      size,
+      mime: type.mime,
+      fileType: type.fileType,
+      width,
+      height,
+      tags: request.tags,
+      customCoordinates: coords ? formatCoordinates(coords) : null,
+      description: request.description,
+      isPrivateFile: request.isPrivateFile,
+      isPublished: request.isPublished,
+    });
+  } catch (error) {
+    await store.delete(blobKey);
+    throw error;
+  }
+}
