@@ -26,6 +26,8 @@ export interface ParsedMultipart {
   done: Promise<void>;
   /** Stops reading the request: the parts nobody consumed are dropped. */
   abandon(): void;
+  /** Reads and discards what is left of the body, as long as that stays under `maxBytes`. */
+  drain(maxBytes: number): Promise<boolean>;
 }
 
 const multipartError = (message: string, status = 400) =>
@@ -43,7 +45,10 @@ class FilePart {
   constructor(
     readonly stream: Readable,
     readonly info: busboy.FileInfo,
-  ) {}
+  ) {
+    // Whoever reads the part handles its errors; one nobody reads must not crash the process.
+    stream.on('error', () => {});
+  }
 
   get isClaimed(): boolean {
     return this.claimed || this.spill !== undefined;
@@ -126,6 +131,7 @@ export function parseMultipart(req: IncomingMessage, options: MultipartOptions):
     let current: FilePart | undefined;
     let started = false;
     let finished = false;
+    let discardUnclaimed = false;
     let settleDone!: () => void;
     const done = new Promise<void>((r) => {
       settleDone = r;
@@ -196,7 +202,29 @@ export function parseMultipart(req: IncomingMessage, options: MultipartOptions):
           done,
           abandon: () => {
             req.unpipe(parser);
+            req.pause();
             fail(multipartError('The request was not read to its end.'));
+          },
+          drain: (maxBytes) => {
+            if (finished) return Promise.resolve(true);
+            if (current && !current.isClaimed) current.stream.resume();
+            for (const upload of uploads.values()) if (upload.part && !upload.part.isClaimed) upload.part.stream.resume();
+            discardUnclaimed = true;
+            return new Promise<boolean>((settle) => {
+              let seen = 0;
+              const onData = (chunk: Buffer) => {
+                seen += chunk.length;
+                if (seen > maxBytes) {
+                  req.off('data', onData);
+                  settle(false);
+                }
+              };
+              req.on('data', onData);
+              done.then(() => {
+                req.off('data', onData);
+                settle(finished);
+              });
+            });
           },
         });
       }
@@ -210,6 +238,7 @@ export function parseMultipart(req: IncomingMessage, options: MultipartOptions):
         return;
       }
       const part = new FilePart(stream, info);
+      if (discardUnclaimed) stream.resume();
       current = part;
       upload.part = part;
       stream.once('end', () => {

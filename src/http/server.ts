@@ -8,7 +8,7 @@ import { authenticate } from './auth.js';
 import type { Context } from './context.js';
 import { requestErrorBody } from './error-format.js';
 import { GRAPHQL_PATH, type ServerContext } from './graphql.js';
-import { parseMultipart } from './multipart.js';
+import { type ParsedMultipart, parseMultipart } from './multipart.js';
 
 export interface RequestHandlerDeps {
   yoga: YogaServerInstance<ServerContext, Context>;
@@ -37,14 +37,25 @@ function rejectRequest(req: IncomingMessage, res: ServerResponse, error: AppErro
   res.end(body);
 }
 
-/** After the response, a body nobody will read any more is not read on: the connection is closed. */
-function closeWhenUnread(req: IncomingMessage, res: ServerResponse, abandon: () => void): void {
+/** What may still be read after the response to keep the connection (e.g. the closing boundary, a small unused part). */
+const MAX_DRAIN_BYTES = 64 * 1024;
+const DRAIN_TIMEOUT_MS = 2000;
+
+/**
+ * After the response, a small rest of the body is read and discarded so the connection can be reused; a large
+ * rest (an upload refused for its size) is not read on: the connection is closed instead.
+ */
+function closeWhenUnread(req: IncomingMessage, res: ServerResponse, parsed: ParsedMultipart): void {
   res.once('finish', () => {
     if (req.complete) return;
-    abandon();
-    // Give the response a moment to reach the client before unread bytes make the kernel reset the socket.
-    req.socket.end();
-    setTimeout(() => req.socket.destroy(), 1000).unref();
+    const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_TIMEOUT_MS).unref());
+    Promise.race([parsed.drain(MAX_DRAIN_BYTES), timeout]).then((drained) => {
+      if (drained) return;
+      parsed.abandon();
+      // Half-close first, so the response reaches the client before unread bytes make the kernel reset the socket.
+      req.socket.end();
+      setTimeout(() => req.socket.destroy(), 1000).unref();
+    });
   });
 }
 
@@ -63,7 +74,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
         return;
       }
       if (req.method === 'POST' && isMultipart(req)) {
-        let parsed: Awaited<ReturnType<typeof parseMultipart>>;
+        let parsed: ParsedMultipart;
         try {
           parsed = await parseMultipart(req, { maxFiles: MAX_FILES_PER_REQUEST, maxFieldBytes: MAX_FIELD_BYTES });
         } catch (error) {
@@ -73,7 +84,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
           return;
         }
         deps.preparsed.set(req, parsed.operations);
-        closeWhenUnread(req, res, parsed.abandon);
+        closeWhenUnread(req, res, parsed);
       }
       await deps.yoga(req, res, { req, res, apiKey: auth.key });
       return;

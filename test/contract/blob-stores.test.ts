@@ -1,0 +1,40 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
+import { MemoryBlobStore } from '../../src/storage/memory-blob-store.js';
+import { blobStoreContract } from './blob-store.contract.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await fs.rm(dir, { recursive: true, force: true });
+});
+
+async function countFiles(dir: string): Promise<number> {
+  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).length;
+}
+
+blobStoreContract('memory', async () => ({ store: new MemoryBlobStore(), leftovers: async () => 0 }));
+
+blobStoreContract('local disk', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stowage-blobs-'));
+  dirs.push(dir);
+  return { store: new LocalBlobStore(dir), leftovers: () => countFiles(path.join(dir, '.incomplete')) };
+});
+
+describe('local disk blob store', () => {
+  it('sweeps temp files a crash left behind, and only old ones', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stowage-blobs-'));
+    dirs.push(dir);
+    const store = new LocalBlobStore(dir);
+    await store.put('files/kept', Readable.from([Buffer.from('x')]));
+    await fs.writeFile(path.join(dir, '.incomplete', 'crashed-upload'), 'partial');
+    expect(await store.sweepIncomplete(new Date(Date.now() - 60_000))).toBe(0);
+    expect(await store.sweepIncomplete(new Date(Date.now() + 1000))).toBe(1);
+    expect(await countFiles(path.join(dir, '.incomplete'))).toBe(0);
+    expect(await store.stat('files/kept')).not.toBeNull();
+  });
+});
