@@ -14,9 +14,8 @@ export interface UrlFetchOptions {
 
 export interface FetchedBody {
   stream: Readable;
-  /** The file name the URL's last path segment suggests. */
-  suggestedName: string;
-  contentType: string | undefined;
+  /** The Content-Length header, when the server sent one. */
+  declaredSize: number | undefined;
 }
 
 const BODY_IDLE_TIMEOUT_MS = 30_000;
@@ -60,7 +59,7 @@ export function fetchUrl(url: string, options: UrlFetchOptions): Promise<Fetched
   });
   return new Promise((resolve, reject) => {
     stream.on('error', (error) => reject(downloadFailed(url, describe(error, options.timeoutMs), error)));
-    stream.once('response', (response: { statusCode: number; headers: Record<string, string | undefined>; url: string }) => {
+    stream.once('response', (response: { statusCode: number; headers: Record<string, string | undefined> }) => {
       if (response.statusCode < 200 || response.statusCode >= 300) {
         stream.destroy();
         reject(downloadFailed(url, `the server answered HTTP ${response.statusCode}.`));
@@ -72,12 +71,7 @@ export function fetchUrl(url: string, options: UrlFetchOptions): Promise<Fetched
         reject(fileTooLarge(options.maxBytes));
         return;
       }
-      const lastSegment = new URL(response.url).pathname.split('/').filter(Boolean).pop() ?? '';
-      let suggestedName = lastSegment;
-      try {
-        suggestedName = decodeURIComponent(lastSegment);
-      } catch {}
-      resolve({ stream, suggestedName, contentType: response.headers['content-type'] });
+      resolve({ stream, declaredSize: Number.isFinite(length) ? length : undefined });
     });
   });
 }

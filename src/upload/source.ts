@@ -6,6 +6,8 @@ import type { FileSource } from './request.js';
 
 export interface OpenedSource {
   stream: Readable;
+  /** The size the sender announced (Content-Length, decoded base64), if any. */
+  declaredSize?: number;
   /** Turns an error the stream raises mid-transfer into what the client should see. */
   describeError(error: unknown): unknown;
 }
@@ -43,6 +45,7 @@ export async function openSource(source: FileSource, maxBytes: number, urlOption
     const fetched = await fetchUrl(url.href, { ...urlOptions, maxBytes });
     return {
       stream: fetched.stream,
+      declaredSize: fetched.declaredSize,
       describeError: (error) =>
         error instanceof AppError
           ? error
@@ -57,5 +60,5 @@ export async function openSource(source: FileSource, maxBytes: number, urlOption
   }
   const decoded = parseBase64(value);
   if (decoded.size > maxBytes) throw fileTooLarge(maxBytes);
-  return { stream: decoded.stream(), describeError: (error) => error };
+  return { stream: decoded.stream(), declaredSize: decoded.size, describeError: (error) => error };
 }

@@ -61,7 +61,9 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
     keepBytes: HEAD_BYTES,
     onSniff: async (bytes) => {
       detected = await detectType(bytes, exactName);
-      limit.setLimit(detected.isVideo ? config.limits.maxVideoBytes : config.limits.maxFileBytes);
+      const limitBytes = detected.isVideo ? config.limits.maxVideoBytes : config.limits.maxFileBytes;
+      if ((source.declaredSize ?? 0) > limitBytes) throw fileTooLarge(limitBytes);
+      limit.setLimit(limitBytes);
     },
     onEmpty: () => badRequest('file', 'Your request contains invalid file parameter. The file is empty.'),
   });

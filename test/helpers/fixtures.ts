@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 
 /** A JPEG of the given size, solid colour; `orientation` sets the EXIF Orientation tag. */
@@ -15,9 +16,10 @@ export async function makePng(width: number, height: number, alpha = false): Pro
 
 /** Random bytes that no magic number matches. */
 export function randomBytesOf(size: number): Buffer {
-  const buf = Buffer.alloc(size);
-  for (let i = 0; i < size; i += 4) buf.writeUInt32LE((Math.random() * 0xffffffff) >>> 0, i);
-  buf[0] = 0x00;
-  buf[1] = 0x01;
+  const buf = randomBytes(size);
+  if (size > 1) {
+    buf[0] = 0x00;
+    buf[1] = 0x01;
+  }
   return buf;
 }
