@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import { schema } from '../schema/index.js';
 import type { Context, Services } from './context.js';
 import { errorExtensions } from './error-format.js';
+import { useJsonBodyLimit } from './limit-json-body.js';
 
 export interface ServerContext {
   req: IncomingMessage;
@@ -70,7 +71,7 @@ export function createGraphQLHandler(services: Services, log: Logger, options: {
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     multipart: false,
-    maxRequestBodySize: options.maxJsonBodyBytes,
+    maxRequestBodySize: false,
     landingPage: false,
     graphiql: { title: 'Stowage', defaultQuery: EXAMPLE_QUERY },
     logging: false,
@@ -80,7 +81,7 @@ export function createGraphQLHandler(services: Services, log: Logger, options: {
       return { services, apiKey };
     },
     maskedErrors: { maskError: createMaskError(log) },
-    plugins: [usePreparsedMultipart(preparsed)],
+    plugins: [usePreparsedMultipart(preparsed), useJsonBodyLimit(options.maxJsonBodyBytes, (ctx) => !!ctx?.req && preparsed.has(ctx.req))],
   });
   return { yoga, preparsed };
 }

@@ -46,6 +46,13 @@ const DRAIN_TIMEOUT_MS = 2000;
  * rest (an upload refused for its size) is not read on: the connection is closed instead.
  */
 function closeWhenUnread(req: IncomingMessage, res: ServerResponse, parsed: ParsedMultipart): void {
+  // Answering before the body is in means this connection may be closed after the response: say so,
+  // so that keep-alive clients do not send their next request into it.
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+    if (!req.complete) this.setHeader('connection', 'close');
+    return writeHead.apply(this, args);
+  } as ServerResponse['writeHead'];
   res.once('finish', () => {
     if (req.complete) return;
     const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_TIMEOUT_MS).unref());
