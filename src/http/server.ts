@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
@@ -69,6 +70,10 @@ function closeWhenUnread(req: IncomingMessage, res: ServerResponse, parsed: Pars
 /** The whole HTTP surface: `/graphql` (authenticated), `/healthz`, and file delivery for every other path. */
 export function createRequestHandler(deps: RequestHandlerDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // ImageKit's docs name one request-id header and its SDK reads the other; send both.
+    const requestId = randomUUID();
+    res.setHeader('x-request-id', requestId);
+    res.setHeader('x-ik-requestid', requestId);
     const pathname = (req.url ?? '/').split('?')[0];
     if (pathname === GRAPHQL_PATH) {
       if (isGraphiQLPage(req) || req.method === 'OPTIONS') {

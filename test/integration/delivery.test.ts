@@ -26,6 +26,8 @@ describe('delivery', () => {
     expect(full.headers.get('accept-ranges')).toBe('bytes');
     expect(full.headers.get('x-content-type-options')).toBe('nosniff');
     expect(full.headers.get('content-security-policy')).toMatch(/sandbox/);
+    expect(full.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(full.headers.get('x-ik-requestid')).toBe(full.headers.get('x-request-id'));
     const etag = full.headers.get('etag') as string;
     expect(etag).toBe(`"${file.versionInfo.id}"`);
     expect(Buffer.compare(Buffer.from(await full.arrayBuffer()), data)).toBe(0);
