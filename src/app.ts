@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Config } from './config.js';
 import { openDatabase } from './db/client.js';
 import { FileRepo } from './db/repos/file-repo.js';
+import { CustomFieldService } from './library/custom-fields.js';
 import { ThumbnailMaker } from './delivery/thumbnail.js';
 import type { Services } from './http/context.js';
 import { createGraphQLHandler } from './http/graphql.js';
@@ -59,10 +60,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await sweepLeftovers(store, files, startedAt, log);
 
   const allowlist = new AddressAllowlist(config.urlFetch.allowlist);
+  const customFields = new CustomFieldService(db);
   const services: Services = {
     config,
     files,
-    uploadFile: (params) => uploadFile({ db, files, store, config, allowlist }, params),
+    customFields,
+    uploadFile: (params) => uploadFile({ db, files, store, config, allowlist, customFields }, params),
   };
   const maxJsonBodyBytes = Math.ceil(config.limits.maxFileBytes / 3) * 4 + 1024 * 1024;
   const { yoga, preparsed } = createGraphQLHandler(services, log, { maxJsonBodyBytes });

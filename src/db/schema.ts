@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 const createdAt = () => integer('created_at', { mode: 'timestamp_ms' }).notNull();
@@ -20,7 +21,11 @@ export const files = sqliteTable(
   (t) => [uniqueIndex('files_file_path_idx').on(t.filePath), index('files_folder_path_idx').on(t.folderPath, t.name)],
 );
 
-/** Every version of a file: its bytes (by blob key) and the attributes it was stored with. */
+/**
+ * Every version of a file: its bytes (by blob key) and its attributes. The current version's row is the
+ * source of truth for the file's attributes; non-current rows are read-only snapshots. The file's path and
+ * creation time are repeated here so that listing and search run on this one table with its indexes.
+ */
 export const fileVersions = sqliteTable(
   'file_versions',
   {
@@ -29,9 +34,16 @@ export const fileVersions = sqliteTable(
       .notNull()
       .references(() => files.id, { onDelete: 'cascade' }),
     number: integer('number').notNull(),
+    isCurrent: integer('is_current', { mode: 'boolean' }).notNull().default(false),
+    folderPath: text('folder_path').notNull().default('/'),
+    name: text('name').notNull().default(''),
+    fileCreatedAt: integer('file_created_at', { mode: 'timestamp_ms' }).notNull().default(sql`0`),
     blobKey: text('blob_key').notNull(),
     size: integer('size').notNull(),
     mime: text('mime').notNull(),
+    /** ImageKit's `format`: the detected type's usual extension (`jpg`, `png`, `mp4`…). */
+    format: text('format'),
+    hasTransparency: integer('has_transparency', { mode: 'boolean' }),
     fileType: text('file_type', { enum: ['image', 'non-image'] }).notNull(),
     width: integer('width'),
     height: integer('height'),
@@ -39,13 +51,54 @@ export const fileVersions = sqliteTable(
     aiTags: text('ai_tags', { mode: 'json' }).$type<AITag[]>(),
     customCoordinates: text('custom_coordinates'),
     description: text('description'),
+    customMetadata: text('custom_metadata', { mode: 'json' }).$type<Record<string, unknown>>(),
+    embeddedMetadata: text('embedded_metadata', { mode: 'json' }).$type<Record<string, unknown>>(),
     isPrivateFile: integer('is_private_file', { mode: 'boolean' }).notNull(),
     isPublished: integer('is_published', { mode: 'boolean' }).notNull(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('file_versions_file_id_number_idx').on(t.fileId, t.number)],
+  (t) => [
+    uniqueIndex('file_versions_file_id_number_idx').on(t.fileId, t.number),
+    index('file_versions_current_folder_name_idx').on(t.isCurrent, t.folderPath, t.name, t.id),
+    index('file_versions_current_name_idx').on(t.isCurrent, t.name, t.id),
+    index('file_versions_current_file_created_at_idx').on(t.isCurrent, t.fileCreatedAt, t.id),
+    index('file_versions_current_updated_at_idx').on(t.isCurrent, t.updatedAt, t.id),
+    index('file_versions_current_size_idx').on(t.isCurrent, t.size, t.id),
+    index('file_versions_current_width_idx').on(t.isCurrent, sql`ifnull(${t.width}, -1)`, t.id),
+    index('file_versions_current_height_idx').on(t.isCurrent, sql`ifnull(${t.height}, -1)`, t.id),
+  ],
 );
+
+/** Typed custom metadata fields (ImageKit's custom metadata fields API). Names are never reused. */
+export const customMetadataFields = sqliteTable(
+  'custom_metadata_fields',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    label: text('label').notNull(),
+    schema: text('schema', { mode: 'json' }).$type<CustomFieldSchema>().notNull(),
+    description: text('description'),
+    isDeleted: integer('is_deleted', { mode: 'boolean' }).notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('custom_metadata_fields_name_idx').on(t.name)],
+);
+
+export type CustomFieldType = 'Text' | 'Textarea' | 'Number' | 'Date' | 'Boolean' | 'SingleSelect' | 'MultiSelect';
+export type CustomFieldScalar = string | number | boolean;
+
+export interface CustomFieldSchema {
+  type: CustomFieldType;
+  selectOptions?: CustomFieldScalar[];
+  defaultValue?: CustomFieldScalar | CustomFieldScalar[];
+  isValueRequired?: boolean;
+  minValue?: string | number;
+  maxValue?: string | number;
+  minLength?: number;
+  maxLength?: number;
+}
 
 export const folders = sqliteTable(
   'folders',
@@ -69,3 +122,4 @@ export interface AITag {
 export type FileRow = typeof files.$inferSelect;
 export type FileVersionRow = typeof fileVersions.$inferSelect;
 export type FolderRow = typeof folders.$inferSelect;
+export type CustomMetadataFieldRow = typeof customMetadataFields.$inferSelect;

@@ -1,11 +1,13 @@
 import type { Config } from '../config.js';
 import type { FileRepo, FileView } from '../db/repos/file-repo.js';
+import type { CustomFieldService } from '../library/custom-fields.js';
 import type { UploadParams } from '../upload/request.js';
 
 /** What resolvers may use; built once by the app, shared by every request. */
 export interface Services {
   config: Config;
   files: FileRepo;
+  customFields: CustomFieldService;
   uploadFile(params: UploadParams): Promise<FileView>;
 }
 

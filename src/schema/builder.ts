@@ -8,5 +8,7 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     Upload: { Input: FileSource; Output: never };
     DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+    JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
   };
 }>({ defaultFieldNullability: false });

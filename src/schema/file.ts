@@ -47,6 +47,7 @@ export const FileRef = builder.objectRef<FileView>('File').implement({
     isPublished: t.boolean({ resolve: (v) => v.version.isPublished }),
     customCoordinates: t.string({ nullable: true, resolve: (v) => v.version.customCoordinates, description: '"x,y,width,height"' }),
     description: t.string({ nullable: true, resolve: (v) => v.version.description }),
+    customMetadata: t.field({ type: 'JSONObject', resolve: (v) => v.version.customMetadata ?? {}, description: '`{}` when none.' }),
     isCurrentVersion: t.boolean({ resolve: (v) => v.version.id === v.file.currentVersionId }),
     createdAt: t.field({ type: 'DateTime', resolve: (v) => (v.version.id === v.file.currentVersionId ? v.file.createdAt : v.version.createdAt), description: 'When the file (for a non-current version: that version) was created.' }),
     updatedAt: t.field({ type: 'DateTime', resolve: (v) => (v.version.id === v.file.currentVersionId ? v.file.updatedAt : v.version.updatedAt) }),

@@ -4,6 +4,7 @@ import './scalars.js';
 import './file.js';
 import './version.js';
 import './upload.js';
+import './custom-metadata-field.js';
 
 builder.queryType({});
 builder.mutationType({});

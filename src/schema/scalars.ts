@@ -1,4 +1,4 @@
-import { GraphQLError, Kind } from 'graphql';
+import { GraphQLError, Kind, valueFromASTUntyped } from 'graphql';
 import { Upload } from 'graphql-upload-ts';
 import type { FileSource } from '../upload/request.js';
 import { builder } from './builder.js';
@@ -32,5 +32,26 @@ builder.scalarType('DateTime', {
     const date = typeof value === 'string' ? new Date(value) : undefined;
     if (!date || Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string.');
     return date;
+  },
+});
+
+builder.scalarType('JSON', {
+  description: 'Any JSON value.',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+});
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+builder.scalarType('JSONObject', {
+  description: 'A JSON object, e.g. custom metadata `{"brand": "Acme", "price": 10}`.',
+  serialize: (value) => value,
+  parseValue: (value) => {
+    if (!isPlainObject(value)) throw new GraphQLError('JSONObject must be an object.', { extensions: { code: 'BAD_REQUEST', status: 400 } });
+    return value;
+  },
+  parseLiteral: (node) => {
+    if (node.kind !== Kind.OBJECT) throw new GraphQLError('JSONObject must be an object.', { extensions: { code: 'BAD_REQUEST', status: 400 } });
+    return valueFromASTUntyped(node) as Record<string, unknown>;
   },
 });

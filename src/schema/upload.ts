@@ -4,7 +4,7 @@ import { FileRef } from './file.js';
 const ResponseField = builder.enumType('ResponseField', {
   description:
     'ImageKit\'s `responseFields` values. GraphQL already returns exactly the fields you select, so these are accepted for parity with ImageKit clients and change nothing in the result.',
-  values: ['TAGS', 'CUSTOM_COORDINATES', 'IS_PRIVATE_FILE', 'IS_PUBLISHED'] as const,
+  values: ['TAGS', 'CUSTOM_COORDINATES', 'IS_PRIVATE_FILE', 'IS_PUBLISHED', 'CUSTOM_METADATA'] as const,
 });
 
 
@@ -27,6 +27,8 @@ builder.mutationField('uploadFile', (t) =>
       overwriteTags: t.arg.boolean({ defaultValue: true, description: 'Only when tags are omitted on an overwrite: true removes the old tags, false keeps them.' }),
       overwriteAITags: t.arg.boolean({ defaultValue: true, description: 'On an overwrite: true drops the old AITags, false keeps them.' }),
       description: t.arg.string({ description: 'Free text, at most 1000 characters.' }),
+      customMetadata: t.arg({ type: 'JSONObject', description: 'Values for custom metadata fields, validated against their definitions; defaults fill absent fields.' }),
+      overwriteCustomMetadata: t.arg.boolean({ defaultValue: true, description: 'Only when customMetadata is omitted on an overwrite: true resets it (to the defaults), false keeps the old values.' }),
     },
     resolve: (_root, args, ctx) => ctx.services.uploadFile(args),
   }),

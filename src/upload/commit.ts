@@ -21,6 +21,8 @@ export interface NewVersion {
   overwriteAITags: boolean;
   size: number;
   mime: string;
+  format: string | null;
+  hasTransparency: boolean | null;
   fileType: 'image' | 'non-image';
   width: number | null;
   height: number | null;
@@ -29,6 +31,8 @@ export interface NewVersion {
   description: string | null;
   isPrivateFile: boolean;
   isPublished: boolean;
+  /** The custom metadata the new version gets, given the current version's (or `null` for a new file). */
+  resolveCustomMetadata: (previous: Record<string, unknown> | null) => Record<string, unknown> | null;
 }
 
 export const fileAlreadyExists = () =>
@@ -74,6 +78,8 @@ export function commitVersion(db: Db, v: NewVersion, now = new Date()): FileView
         blobKey: v.blobKey,
         size: v.size,
         mime: v.mime,
+        format: v.format,
+        hasTransparency: v.hasTransparency,
         fileType: v.fileType,
         width: v.width,
         height: v.height,
@@ -81,6 +87,9 @@ export function commitVersion(db: Db, v: NewVersion, now = new Date()): FileView
         description: v.description,
         isPrivateFile: v.isPrivateFile,
         isPublished: v.isPublished,
+        folderPath: v.folder,
+        name,
+        isCurrent: true,
         createdAt: now,
         updatedAt: now,
       };
@@ -90,7 +99,7 @@ export function commitVersion(db: Db, v: NewVersion, now = new Date()): FileView
         tx.insert(files).values(file).run();
         const version = tx
           .insert(fileVersions)
-          .values({ ...attributes, fileId: file.id, number: 1, tags: v.tags, aiTags: null })
+          .values({ ...attributes, fileId: file.id, fileCreatedAt: now, number: 1, tags: v.tags, aiTags: null, customMetadata: v.resolveCustomMetadata(null) })
           .returning()
           .get();
         return { file, version };
@@ -101,12 +110,15 @@ export function commitVersion(db: Db, v: NewVersion, now = new Date()): FileView
       if (versionCount >= MAX_VERSIONS) throw versionLimitReached(filePath);
       const previous = tx.select().from(fileVersions).where(eq(fileVersions.id, existing.currentVersionId)).get();
       const number = existing.versionCounter + 1;
+      tx.update(fileVersions).set({ isCurrent: false }).where(eq(fileVersions.fileId, existing.id)).run();
       const version = tx
         .insert(fileVersions)
         .values({
           ...attributes,
           fileId: existing.id,
+          fileCreatedAt: existing.createdAt,
           number,
+          customMetadata: v.resolveCustomMetadata(previous?.customMetadata ?? null),
           tags: v.tags ?? (v.overwriteTags ? null : (previous?.tags ?? null)),
           aiTags: v.overwriteAITags ? null : ((previous?.aiTags as AITag[] | null) ?? null),
         })

@@ -4,6 +4,7 @@ import sharp, { type Sharp } from 'sharp';
 export interface ImageDimensions {
   width: number;
   height: number;
+  hasAlpha: boolean;
 }
 
 /** EXIF orientations 5–8 turn the picture a quarter: the displayed width is the stored height. */
@@ -14,7 +15,8 @@ async function readDimensions(input: Sharp): Promise<ImageDimensions | undefined
   if (!meta.width || !meta.height) return undefined;
   // Animated images report the height of all pages stacked; a frame's height is pageHeight.
   const height = meta.pageHeight ?? meta.height;
-  return isQuarterTurn(meta.orientation) ? { width: height, height: meta.width } : { width: meta.width, height };
+  const hasAlpha = meta.hasAlpha ?? false;
+  return isQuarterTurn(meta.orientation) ? { width: height, height: meta.width, hasAlpha } : { width: meta.width, height, hasAlpha };
 }
 
 /**

@@ -18,6 +18,8 @@ export interface UploadParams {
   overwriteFile?: boolean | null;
   overwriteTags?: boolean | null;
   overwriteAITags?: boolean | null;
+  overwriteCustomMetadata?: boolean | null;
+  customMetadata?: Record<string, unknown> | null;
   description?: string | null;
 }
 
@@ -35,6 +37,8 @@ export interface UploadRequest {
   overwriteFile: boolean;
   overwriteTags: boolean;
   overwriteAITags: boolean;
+  overwriteCustomMetadata: boolean;
+  customMetadata: Record<string, unknown> | null;
   description: string | null;
 }
 
@@ -63,6 +67,8 @@ export function parseUploadRequest(params: UploadParams): UploadRequest {
     overwriteFile: params.overwriteFile ?? true,
     overwriteTags: params.overwriteTags ?? true,
     overwriteAITags: params.overwriteAITags ?? true,
+    overwriteCustomMetadata: params.overwriteCustomMetadata ?? true,
+    customMetadata: params.customMetadata ?? null,
     description: params.description ?? null,
   };
 }

@@ -3,6 +3,8 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import type { FileRepo, FileView } from '../db/repos/file-repo.js';
 import { badRequest, fileTooLarge } from '../errors.js';
+import type { CustomFieldService } from '../library/custom-fields.js';
+import { assertValidCustomMetadata, completeCustomMetadata } from '../library/custom-metadata-values.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { ByteLimit } from '../storage/byte-limit.js';
 import { commitVersion, fileAlreadyExists, MAX_VERSIONS, versionLimitReached } from './commit.js';
@@ -24,6 +26,7 @@ export interface UploadDeps {
   store: BlobStore;
   config: Config;
   allowlist: AddressAllowlist;
+  customFields: CustomFieldService;
 }
 
 export const blobKeyFor = (versionId: string) => `files/${versionId}`;
@@ -38,6 +41,8 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
   const { config, store } = deps;
   const request = parseUploadRequest(params);
   const exactName = request.baseName;
+  const fields = deps.customFields.list();
+  if (request.customMetadata) assertValidCustomMetadata(request.customMetadata, fields, { parameter: 'customMetadata', allowNull: false });
 
   if (!request.useUniqueFileName) {
     const existing = deps.files.findByPath(joinFilePath(request.folder, exactName));
@@ -80,10 +85,12 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
     const type = detected as DetectedType;
     let width: number | null = null;
     let height: number | null = null;
+    let hasAlpha: boolean | null = null;
     if (type.fileType === 'image') {
       const dims = await probeImage(head.head, head.isWhole, () => store.get(blobKey));
       width = dims?.width ?? null;
       height = dims?.height ?? null;
+      hasAlpha = dims?.hasAlpha ?? null;
     }
     const coords = request.customCoordinates;
     if (coords) {
@@ -108,6 +115,9 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
       overwriteAITags: request.overwriteAITags,
       size,
       mime: type.mime,
+      format: type.ext ?? null,
+      // Until pixels are analysed, an alpha channel stands for transparency.
+      hasTransparency: hasAlpha,
       fileType: type.fileType,
       width,
       height,
@@ -116,6 +126,8 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
       description: request.description,
       isPrivateFile: request.isPrivateFile,
       isPublished: request.isPublished,
+      resolveCustomMetadata: (previous) =>
+        completeCustomMetadata(request.customMetadata ?? (request.overwriteCustomMetadata ? {} : (previous ?? {})), fields, 'customMetadata'),
     });
   } catch (error) {
     await store.delete(blobKey);
