@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { openDatabase } from './db/client.js';
 import { FileRepo } from './db/repos/file-repo.js';
 import { CustomFieldService } from './library/custom-fields.js';
+import { listAssets } from './library/list-assets.js';
 import { ThumbnailMaker } from './delivery/thumbnail.js';
 import type { Services } from './http/context.js';
 import { createGraphQLHandler } from './http/graphql.js';
@@ -65,6 +66,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     config,
     files,
     customFields,
+    listAssets: (options) => listAssets(db, customFields.list(), options),
     uploadFile: (params) => uploadFile({ db, files, store, config, allowlist, customFields }, params),
   };
   const maxJsonBodyBytes = Math.ceil(config.limits.maxFileBytes / 3) * 4 + 1024 * 1024;

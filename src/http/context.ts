@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { FileRepo, FileView } from '../db/repos/file-repo.js';
 import type { CustomFieldService } from '../library/custom-fields.js';
+import type { AssetPage, ListAssetsOptions } from '../library/list-assets.js';
 import type { UploadParams } from '../upload/request.js';
 
 /** What resolvers may use; built once by the app, shared by every request. */
@@ -9,6 +10,7 @@ export interface Services {
   files: FileRepo;
   customFields: CustomFieldService;
   uploadFile(params: UploadParams): Promise<FileView>;
+  listAssets(options: ListAssetsOptions): AssetPage;
 }
 
 export interface Context {

@@ -3,7 +3,7 @@ import type { AITag } from '../db/schema.js';
 import { fileUrl, thumbnailUrl } from '../delivery/urls.js';
 import { badRequest, fileNotFound } from '../errors.js';
 import { isObjectId } from '../upload/ids.js';
-import { normalizeFolder } from '../upload/naming.js';
+import { AssetRef, type AssetValue, isFileView } from './asset.js';
 import { builder } from './builder.js';
 
 export const FileTypeEnum = builder.enumType('FileType', {
@@ -28,10 +28,11 @@ const AITagRef = builder.objectRef<AITag>('AITag').implement({
 });
 
 export const FileRef = builder.objectRef<FileView>('File').implement({
+  interfaces: [AssetRef],
+  isTypeOf: (value) => isFileView(value as AssetValue),
   description: 'A stored file, shaped like ImageKit\'s upload response and file details. Fields describe the version looked at (the current one unless a version was asked for).',
   fields: (t) => ({
     fileId: t.id({ resolve: (v) => v.file.id, description: '24 hex characters; stable across versions.' }),
-    name: t.string({ resolve: (v) => v.file.name, description: 'The stored name, after sanitising and any unique suffix.' }),
     filePath: t.string({ resolve: (v) => v.file.filePath, description: 'Folder plus name, with a leading slash.' }),
     size: t.float({ resolve: (v) => v.version.size, description: 'Bytes.' }),
     versionInfo: t.field({ type: VersionInfo, resolve: (v) => ({ id: v.version.id, number: v.version.number }) }),
@@ -49,8 +50,6 @@ export const FileRef = builder.objectRef<FileView>('File').implement({
     description: t.string({ nullable: true, resolve: (v) => v.version.description }),
     customMetadata: t.field({ type: 'JSONObject', resolve: (v) => v.version.customMetadata ?? {}, description: '`{}` when none.' }),
     isCurrentVersion: t.boolean({ resolve: (v) => v.version.id === v.file.currentVersionId }),
-    createdAt: t.field({ type: 'DateTime', resolve: (v) => (v.version.id === v.file.currentVersionId ? v.file.createdAt : v.version.createdAt), description: 'When the file (for a non-current version: that version) was created.' }),
-    updatedAt: t.field({ type: 'DateTime', resolve: (v) => (v.version.id === v.file.currentVersionId ? v.file.updatedAt : v.version.updatedAt) }),
   }),
 });
 
@@ -70,32 +69,6 @@ builder.queryField('file', (t) =>
       const view = ctx.services.files.findById(String(fileId));
       if (!view) throw fileNotFound();
       return view;
-    },
-  }),
-);
-
-builder.queryField('files', (t) =>
-  t.field({
-    type: [FileRef],
-    description: 'The files directly inside a folder (not its subfolders), by name.',
-    args: {
-      path: t.arg.string({ defaultValue: '/', description: 'The folder, e.g. "/products/shoes".' }),
-      limit: t.arg.int({ defaultValue: 1000, description: '1 to 1000.' }),
-      skip: t.arg.int({ defaultValue: 0 }),
-    },
-    resolve: (_root, args, ctx) => {
-      const limit = args.limit ?? 1000;
-      const skip = args.skip ?? 0;
-      if (limit < 1) throw badRequest('limit', `Minimum value of limit parameter is 1. Value sent is ${limit}.`);
-      if (limit > 1000) throw badRequest('limit', `Maximum value of limit parameter is 1000. Value sent is ${limit}.`);
-      if (skip < 0) throw badRequest('skip', `The value of skip parameter should be greater than or equal to 0. Value sent is ${skip}.`);
-      let folder: string;
-      try {
-        folder = normalizeFolder(args.path);
-      } catch {
-        throw badRequest('path', 'Your request contains invalid path parameter.');
-      }
-      return ctx.services.files.listInFolder(folder, { limit, skip });
     },
   }),
 );

@@ -5,6 +5,9 @@ import './file.js';
 import './version.js';
 import './upload.js';
 import './custom-metadata-field.js';
+import './asset.js';
+import './folder.js';
+import './library.js';
 
 builder.queryType({});
 builder.mutationType({});

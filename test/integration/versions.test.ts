@@ -119,9 +119,9 @@ describe('overwrite and versions', () => {
   it('lists a folder\'s files without its subfolders', async () => {
     await put(Buffer.from('a'), 'a.txt', { folder: '/list' });
     await put(Buffer.from('b'), 'b.txt', { folder: '/list/sub' });
-    const res = await t.gql('{ files(path: "/list/") { name filePath } }');
-    expect(res.data?.files).toEqual([{ name: 'a.txt', filePath: '/list/a.txt' }]);
-    const bad = await t.gql('{ files(path: "/list", limit: 0) { name } }');
-    expect(bad.errors?.[0]).toMatchObject({ message: 'Minimum value of limit parameter is 1. Value sent is 0.', extensions: { parameter: 'limit' } });
+    const res = await t.gql('{ files(path: "/list/") { nodes { name ... on File { filePath } } } }');
+    expect(res.data?.files.nodes).toEqual([{ name: 'a.txt', filePath: '/list/a.txt' }]);
+    const bad = await t.gql('{ files(path: "/list", first: 0) { totalCount } }');
+    expect(bad.errors?.[0]).toMatchObject({ message: 'Minimum value of first parameter is 1. Value sent is 0.', extensions: { parameter: 'first' } });
   });
 });
