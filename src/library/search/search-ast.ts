@@ -23,14 +23,17 @@ export interface Combination {
 
 export type SearchExpr = Condition | Combination;
 
-const printLiteral = (l: Literal): string => (l.type === 'string' ? JSON.stringify(l.value) : String(l.value));
+/** A double-quoted string; inside, only `"` and `\` need a backslash. */
+const quote = (s: string) => `"${s.replace(/[\\"]/g, '\\$&')}"`;
+
+const printLiteral = (l: Literal): string => (l.type === 'string' ? quote(l.value) : String(l.value));
 
 const isBareField = (field: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(field) && !/^(and|or|in|not|true|false)$/i.test(field);
 
 /** Prints a tree so that parsing the text gives the same tree back (nested combinations in parentheses). */
 export function printSearchQuery(expr: SearchExpr): string {
   if (expr.kind === 'condition') {
-    const field = isBareField(expr.field) ? expr.field : JSON.stringify(expr.field);
+    const field = isBareField(expr.field) ? expr.field : quote(expr.field);
     const value = Array.isArray(expr.value) ? `[${expr.value.map(printLiteral).join(', ')}]` : printLiteral(expr.value);
     return `${field} ${expr.op} ${value}`;
   }
