@@ -6,7 +6,9 @@ import type { Config } from './config.js';
 import { openDatabase } from './db/client.js';
 import { FileRepo } from './db/repos/file-repo.js';
 import { CustomFieldService } from './library/custom-fields.js';
+import { FileManager } from './library/file-manager.js';
 import { listAssets } from './library/list-assets.js';
+import { normalizeFolder } from './upload/naming.js';
 import { ThumbnailMaker } from './delivery/thumbnail.js';
 import type { Services } from './http/context.js';
 import { createGraphQLHandler } from './http/graphql.js';
@@ -67,6 +69,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     files,
     customFields,
     listAssets: (options) => listAssets(db, customFields.list(), options),
+    manager: new FileManager(db, store, customFields),
+    folders: (folderPath) => files.listFolders(normalizeFolder(folderPath)),
     uploadFile: (params) => uploadFile({ db, files, store, config, allowlist, customFields }, params),
   };
   const maxJsonBodyBytes = Math.ceil(config.limits.maxFileBytes / 3) * 4 + 1024 * 1024;

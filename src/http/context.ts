@@ -1,6 +1,8 @@
 import type { Config } from '../config.js';
 import type { FileRepo, FileView } from '../db/repos/file-repo.js';
+import type { FolderRow } from '../db/schema.js';
 import type { CustomFieldService } from '../library/custom-fields.js';
+import type { FileManager } from '../library/file-manager.js';
 import type { AssetPage, ListAssetsOptions } from '../library/list-assets.js';
 import type { UploadParams } from '../upload/request.js';
 
@@ -11,6 +13,8 @@ export interface Services {
   customFields: CustomFieldService;
   uploadFile(params: UploadParams): Promise<FileView>;
   listAssets(options: ListAssetsOptions): AssetPage;
+  manager: FileManager;
+  folders(path: string): FolderRow[];
 }
 
 export interface Context {

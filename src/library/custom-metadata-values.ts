@@ -23,6 +23,7 @@ export function assertValidCustomMetadata(values: CustomMetadata, fields: readon
     if (!field) errors[name] = 'is not a custom metadata field';
     else if (value === null) {
       if (!options.allowNull) errors[name] = 'should not be null';
+      else if (field.schema.isValueRequired) errors[name] = 'is required and cannot be removed';
     } else {
       const why = describeInvalidValue(field.schema, value);
       if (why) errors[name] = why;

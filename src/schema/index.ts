@@ -8,6 +8,7 @@ import './custom-metadata-field.js';
 import './asset.js';
 import './folder.js';
 import './library.js';
+import './manage.js';
 
 builder.queryType({});
 builder.mutationType({});

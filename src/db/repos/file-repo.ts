@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { type FileRow, type FileVersionRow, fileVersions, files, folders } from '../schema.js';
+import { type FileRow, type FileVersionRow, type FolderRow, fileVersions, files, folders } from '../schema.js';
 
 /** A file as the API shows it: the identity row and the version being looked at (current unless asked). */
 export interface FileView {
@@ -68,6 +68,11 @@ export class FileRepo {
       .limit(options.limit)
       .offset(options.skip)
       .all();
+  }
+
+  /** The folders directly inside `parentPath`, by name. */
+  listFolders(parentPath: string): FolderRow[] {
+    return this.db.select().from(folders).where(eq(folders.parentPath, parentPath)).orderBy(asc(folders.name)).all();
   }
 
   folderExists(folderPath: string): boolean {
