@@ -29,6 +29,7 @@ import busboy from 'busboy';
 import sharp from 'sharp';
 import { type App, createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { runLibraryBench } from './library-bench.js';
 
 const MiB = 1024 * 1024;
 const HOST = '127.0.0.1';
@@ -586,6 +587,9 @@ async function main(): Promise<void> {
     ].join('\n');
     process.stdout.write(out);
 
+    const library = await runLibraryBench(tmp, log);
+    process.stdout.write(library.table);
+
     const results = {
       date: new Date().toISOString(),
       node: process.version,
@@ -621,6 +625,7 @@ async function main(): Promise<void> {
         ratio: round(smallRatio, 3),
       },
       table,
+      library: library.results,
     };
     await fsp.writeFile(path.join(benchDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   } finally {

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq } from 'drizzle-orm';
+import { and, asc, count, eq } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { type FileRow, type FileVersionRow, type FolderRow, fileVersions, files, folders } from '../schema.js';
 
@@ -57,27 +57,9 @@ export class FileRepo {
     return tx.select({ n: count() }).from(fileVersions).where(eq(fileVersions.fileId, fileId)).get()?.n ?? 0;
   }
 
-  /** The files directly inside `folderPath`, by name. */
-  listInFolder(folderPath: string, options: { limit: number; skip: number; newestFirst?: boolean }): FileView[] {
-    return this.db
-      .select({ file: files, version: fileVersions })
-      .from(files)
-      .innerJoin(fileVersions, eq(fileVersions.id, files.currentVersionId))
-      .where(eq(files.folderPath, folderPath))
-      .orderBy(options.newestFirst ? desc(files.createdAt) : asc(files.name))
-      .limit(options.limit)
-      .offset(options.skip)
-      .all();
-  }
-
   /** The folders directly inside `parentPath`, by name. */
   listFolders(parentPath: string): FolderRow[] {
     return this.db.select().from(folders).where(eq(folders.parentPath, parentPath)).orderBy(asc(folders.name)).all();
-  }
-
-  folderExists(folderPath: string): boolean {
-    if (folderPath === '/') return true;
-    return !!this.db.select({ id: folders.id }).from(folders).where(eq(folders.folderPath, folderPath)).get();
   }
 
   /** Blob keys of every stored version, for the orphan sweep. */
