@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, gte, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/client.js';
 import type { FileView } from '../db/repos/file-repo.js';
@@ -55,13 +55,16 @@ function compareValues(a: SortValue, b: SortValue): number {
 
 const comparePositions = (a: Position, b: Position) => compareValues(a[0], b[0]) || a[1] - b[1] || (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0);
 
-/** The keyset condition "after `cursor`" for rows of one kind, whose order is (value, rank, id). */
-function afterCursor(cursor: Position, rank: 0 | 1, value: SQL, id: SQLiteColumn, descending: boolean): SQL | undefined {
-  const beyond = descending ? lt : gt;
+/**
+ * The keyset condition "after `cursor`" for rows of one kind, whose order is (value, rank, id). Written as a
+ * row-value comparison so SQLite seeks the sort index straight to the cursor instead of scanning up to it.
+ */
+function afterCursor(cursor: Position, rank: 0 | 1, value: SQL, id: SQLiteColumn, descending: boolean): SQL {
   const [v, r, lastId] = cursor;
-  if (r === rank) return or(beyond(value, v), and(eq(value, v), beyond(id, lastId)));
+  const op = sql.raw(descending ? '<' : '>');
+  if (r === rank) return sql`(${value}, ${id}) ${op} (${v}, ${lastId})`;
   const rankBeyond = descending ? r > rank : r < rank;
-  return rankBeyond ? or(beyond(value, v), eq(value, v)) : beyond(value, v);
+  return rankBeyond ? sql`${value} ${sql.raw(descending ? '<=' : '>=')} ${v}` : sql`${value} ${op} ${v}`;
 }
 
 function fileSortColumn(key: SortKey, type: AssetType): SQL {
