@@ -4,7 +4,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Config } from './config.js';
 import { openDatabase } from './db/client.js';
+import { resolveFfmpegPaths } from './analysis/binaries.js';
+import { createLimiter } from './analysis/concurrency.js';
 import { FileRepo } from './db/repos/file-repo.js';
+import type { AnalysisDeps } from './upload/analyze-file.js';
 import { CustomFieldService } from './library/custom-fields.js';
 import { FileManager } from './library/file-manager.js';
 import { listAssets } from './library/list-assets.js';
@@ -64,6 +67,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   const allowlist = new AddressAllowlist(config.urlFetch.allowlist);
   const customFields = new CustomFieldService(db);
+  const binaries = resolveFfmpegPaths({ STOWAGE_FFMPEG_PATH: config.analysis.ffmpegPath, STOWAGE_FFPROBE_PATH: config.analysis.ffprobePath });
+  const analysis: AnalysisDeps = {
+    maxImagePixels: config.limits.maxImagePixels,
+    ffprobePath: binaries.ffprobe,
+    imageLimiter: createLimiter(config.analysis.concurrency),
+    probeLimiter: createLimiter(config.analysis.concurrency),
+    log: (message, error) => log.error(message, error),
+  };
   const services: Services = {
     config,
     files,
@@ -71,7 +82,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     listAssets: (options) => listAssets(db, customFields.list(), options),
     manager: new FileManager(db, store, customFields),
     folders: (folderPath) => files.listFolders(normalizeFolder(folderPath)),
-    uploadFile: (params) => uploadFile({ db, files, store, config, allowlist, customFields }, params),
+    uploadFile: (params) => uploadFile({ db, files, store, config, allowlist, customFields, analysis }, params),
   };
   const maxJsonBodyBytes = Math.ceil(config.limits.maxFileBytes / 3) * 4 + 1024 * 1024;
   const { yoga, preparsed } = createGraphQLHandler(services, log, { maxJsonBodyBytes });
@@ -83,7 +94,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     delivery: {
       files,
       store,
-      thumbnails: new ThumbnailMaker(store, config.limits.maxImagePixels),
+      thumbnails: new ThumbnailMaker(store, { maxInputPixels: config.limits.maxImagePixels, ffmpegPath: binaries.ffmpeg, limiter: analysis.probeLimiter }),
       basePath: new URL(`${config.urlEndpoint}/`).pathname,
       log: (error) => log.error('Delivery failed', error),
     },

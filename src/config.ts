@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_DENIED_TYPES, type TypePolicy } from './upload/type-policy.js';
 
 const MiB = 1024 * 1024;
 
@@ -38,6 +39,11 @@ const envSchema = z.object({
   STOWAGE_MAX_IMAGE_PIXELS: positiveInt('STOWAGE_MAX_IMAGE_PIXELS').default(100_000_000),
   STOWAGE_URL_FETCH_TIMEOUT_MS: positiveInt('STOWAGE_URL_FETCH_TIMEOUT_MS').default(8000),
   STOWAGE_URL_ALLOWLIST: z.string().default(''),
+  STOWAGE_ALLOWED_TYPES: z.string().default(''),
+  STOWAGE_DENIED_TYPES: z.string().optional(),
+  STOWAGE_ANALYSIS_CONCURRENCY: positiveInt('STOWAGE_ANALYSIS_CONCURRENCY').default(2),
+  STOWAGE_FFMPEG_PATH: z.string().optional(),
+  STOWAGE_FFPROBE_PATH: z.string().optional(),
   STOWAGE_LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
 });
 
@@ -52,6 +58,8 @@ export interface Config {
   readonly plan: Plan;
   readonly limits: { readonly maxFileBytes: number; readonly maxVideoBytes: number; readonly maxImagePixels: number };
   readonly urlFetch: { readonly timeoutMs: number; readonly maxRedirects: number; readonly allowlist: readonly string[] };
+  readonly types: TypePolicy;
+  readonly analysis: { readonly concurrency: number; readonly ffmpegPath: string | undefined; readonly ffprobePath: string | undefined };
   readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
 }
 
@@ -104,6 +112,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxImagePixels: e.STOWAGE_MAX_IMAGE_PIXELS,
     },
     urlFetch: { timeoutMs: e.STOWAGE_URL_FETCH_TIMEOUT_MS, maxRedirects: 5, allowlist },
+    types: {
+      allowed: splitList(e.STOWAGE_ALLOWED_TYPES),
+      denied: e.STOWAGE_DENIED_TYPES === undefined ? DEFAULT_DENIED_TYPES : splitList(e.STOWAGE_DENIED_TYPES),
+    },
+    analysis: { concurrency: e.STOWAGE_ANALYSIS_CONCURRENCY, ffmpegPath: e.STOWAGE_FFMPEG_PATH, ffprobePath: e.STOWAGE_FFPROBE_PATH },
     logLevel: e.STOWAGE_LOG_LEVEL,
   };
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 const createdAt = () => integer('created_at', { mode: 'timestamp_ms' }).notNull();
 const updatedAt = () => integer('updated_at', { mode: 'timestamp_ms' }).notNull();
@@ -52,6 +52,14 @@ export const fileVersions = sqliteTable(
     customCoordinates: text('custom_coordinates'),
     description: text('description'),
     customMetadata: text('custom_metadata', { mode: 'json' }).$type<Record<string, unknown>>(),
+    sha256: text('sha256'),
+    pHash: text('phash'),
+    /** What analysis found that has no column of its own: ImageKit's legacy `metadata` extras and EXIF groups. */
+    analysis: text('analysis', { mode: 'json' }).$type<StoredAnalysis>(),
+    duration: real('duration'),
+    bitRate: integer('bit_rate'),
+    videoCodec: text('video_codec'),
+    audioCodec: text('audio_codec'),
     embeddedMetadata: text('embedded_metadata', { mode: 'json' }).$type<Record<string, unknown>>(),
     isPrivateFile: integer('is_private_file', { mode: 'boolean' }).notNull(),
     isPublished: integer('is_published', { mode: 'boolean' }).notNull(),
@@ -67,6 +75,7 @@ export const fileVersions = sqliteTable(
     index('file_versions_current_size_idx').on(t.isCurrent, t.size, t.id),
     index('file_versions_current_width_idx').on(t.isCurrent, sql`ifnull(${t.width}, -1)`, t.id),
     index('file_versions_current_height_idx').on(t.isCurrent, sql`ifnull(${t.height}, -1)`, t.id),
+    index('file_versions_sha256_idx').on(t.sha256),
   ],
 );
 
@@ -112,6 +121,17 @@ export const folders = sqliteTable(
   },
   (t) => [uniqueIndex('folders_folder_path_idx').on(t.folderPath), index('folders_parent_path_idx').on(t.parentPath)],
 );
+
+/** Analysis results kept as JSON (see `src/upload/analyze-file.ts`). */
+export interface StoredAnalysis {
+  hasColorProfile?: boolean;
+  quality?: number;
+  density?: number | null;
+  isAnimated?: boolean;
+  pages?: number;
+  frameRate?: number | null;
+  exif?: Record<string, Record<string, unknown>>;
+}
 
 export interface AITag {
   name: string;

@@ -4,7 +4,7 @@ import type { FileRepo, FileView } from '../db/repos/file-repo.js';
 import { AppError, HELP_TEXT, isAppError } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { parseRange } from './range.js';
-import { THUMBNAIL_MIME, type ThumbnailMaker } from './thumbnail.js';
+import { hasThumbnail, THUMBNAIL_MIME, type ThumbnailMaker } from './thumbnail.js';
 import { THUMBNAIL_TRANSFORMATION, VERSION_QUERY_PARAM } from './urls.js';
 
 export interface DeliveryDeps {
@@ -87,7 +87,7 @@ export async function serveFile(deps: DeliveryDeps, req: IncomingMessage, res: S
       if (request.transformation !== THUMBNAIL_TRANSFORMATION) {
         throw new AppError('BAD_REQUEST', `Transformation "${request.transformation}" is not supported yet; only "${THUMBNAIL_TRANSFORMATION}" is.`, { parameter: 'tr' });
       }
-      if (version.fileType !== 'image') throw new AppError('BAD_REQUEST', 'Thumbnails are made for images only.', { parameter: 'tr' });
+      if (!hasThumbnail(version)) throw new AppError('BAD_REQUEST', 'Thumbnails are made for images and videos only.', { parameter: 'tr' });
       blobKey = await deps.thumbnails.thumbnailOf(version);
       mime = THUMBNAIL_MIME;
       etag = `"${version.id}-thumbnail"`;

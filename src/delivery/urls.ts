@@ -1,4 +1,5 @@
 import type { FileView } from '../db/repos/file-repo.js';
+import { hasThumbnail } from './thumbnail.js';
 
 /** The named transformation ImageKit puts in every image's `thumbnailUrl`. */
 export const THUMBNAIL_TRANSFORMATION = 'n-ik_ml_thumbnail';
@@ -19,8 +20,8 @@ const versionQuery = (view: FileView) =>
 export const fileUrl = (urlEndpoint: string, view: FileView): string =>
   `${urlEndpoint}/${encodeFilePath(view.file.filePath)}${versionQuery(view)}`;
 
-/** `<urlEndpoint>/tr:n-ik_ml_thumbnail/<filePath>` for images; `null` for other files. */
+/** `<urlEndpoint>/tr:n-ik_ml_thumbnail/<filePath>` for images and videos; `null` for other files. */
 export const thumbnailUrl = (urlEndpoint: string, view: FileView): string | null =>
-  view.version.fileType === 'image'
+  hasThumbnail(view.version)
     ? `${urlEndpoint}/tr:${THUMBNAIL_TRANSFORMATION}/${encodeFilePath(view.file.filePath)}${versionQuery(view)}`
     : null;

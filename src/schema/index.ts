@@ -9,6 +9,7 @@ import './asset.js';
 import './folder.js';
 import './library.js';
 import './manage.js';
+import './file-metadata.js';
 
 builder.queryType({});
 builder.mutationType({});

@@ -4,7 +4,7 @@ import { FileRef } from './file.js';
 const ResponseField = builder.enumType('ResponseField', {
   description:
     'ImageKit\'s `responseFields` values. GraphQL already returns exactly the fields you select, so these are accepted for parity with ImageKit clients and change nothing in the result.',
-  values: ['TAGS', 'CUSTOM_COORDINATES', 'IS_PRIVATE_FILE', 'IS_PUBLISHED', 'CUSTOM_METADATA'] as const,
+  values: ['TAGS', 'CUSTOM_COORDINATES', 'IS_PRIVATE_FILE', 'IS_PUBLISHED', 'CUSTOM_METADATA', 'EMBEDDED_METADATA', 'METADATA'] as const,
 });
 
 

@@ -45,6 +45,12 @@ export interface BlobStore {
   /** Every object whose key starts with `prefix`, in no particular order. */
   list(prefix: string): AsyncIterable<BlobInfo>;
 
+  /**
+   * Optional: where the object lies on local disk, for stores that keep files there (tools that need a
+   * seekable file use it; other stores are copied to a temp file, see `withLocalFile`).
+   */
+  localPath?(key: string): string;
+
   /** Removes leftovers of writes interrupted by a crash that started before `before`; returns how many. */
   sweepIncomplete(before: Date): Promise<number>;
 }

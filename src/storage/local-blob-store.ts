@@ -62,6 +62,10 @@ export class LocalBlobStore implements BlobStore {
     });
   }
 
+  localPath(key: string): string {
+    return this.pathOf(key);
+  }
+
   async stat(key: string): Promise<BlobInfo | null> {
     try {
       const s = await fs.stat(this.pathOf(key));

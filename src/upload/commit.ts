@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { AppError } from '../errors.js';
 import type { Db } from '../db/client.js';
 import type { FileView } from '../db/repos/file-repo.js';
-import { type AITag, fileVersions, files, folders } from '../db/schema.js';
+import { type AITag, fileVersions, files, folders, type StoredAnalysis } from '../db/schema.js';
 import { createObjectId } from './ids.js';
 import { folderChain, joinFilePath } from './naming.js';
 
@@ -23,6 +23,14 @@ export interface NewVersion {
   mime: string;
   format: string | null;
   hasTransparency: boolean | null;
+  sha256: string;
+  pHash: string | null;
+  embeddedMetadata: Record<string, unknown> | null;
+  analysis: StoredAnalysis | null;
+  duration: number | null;
+  bitRate: number | null;
+  videoCodec: string | null;
+  audioCodec: string | null;
   fileType: 'image' | 'non-image';
   width: number | null;
   height: number | null;
@@ -80,6 +88,14 @@ export function commitVersion(db: Db, v: NewVersion, now = new Date()): FileView
         mime: v.mime,
         format: v.format,
         hasTransparency: v.hasTransparency,
+        sha256: v.sha256,
+        pHash: v.pHash,
+        embeddedMetadata: v.embeddedMetadata,
+        analysis: v.analysis,
+        duration: v.duration,
+        bitRate: v.bitRate,
+        videoCodec: v.videoCodec,
+        audioCodec: v.audioCodec,
         fileType: v.fileType,
         width: v.width,
         height: v.height,

@@ -7,18 +7,18 @@ import type { CustomFieldService } from '../library/custom-fields.js';
 import { assertValidCustomMetadata, completeCustomMetadata } from '../library/custom-metadata-values.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { ByteLimit } from '../storage/byte-limit.js';
+import { withLocalFile } from '../storage/local-file.js';
 import { commitVersion, fileAlreadyExists, MAX_VERSIONS, versionLimitReached } from './commit.js';
 import { type DetectedType, detectType, SNIFF_BYTES } from './detect-type.js';
 import { HeadCapture } from './head-capture.js';
 import { createObjectId, createUniqueSuffix } from './ids.js';
 import type { AddressAllowlist } from './ip-guard.js';
 import { formatCoordinates, joinFilePath, withUniqueSuffix } from './naming.js';
-import { probeImage } from './probe-image.js';
+import { type AnalysisDeps, analyzeFile } from './analyze-file.js';
+import { assertTypeAllowed } from './type-policy.js';
+import { HashingStream } from './hashing-stream.js';
 import { parseUploadRequest, type UploadParams } from './request.js';
 import { openSource } from './source.js';
-
-/** Bytes kept from the start of every upload: enough for the header of nearly every image format. */
-const HEAD_BYTES = 512 * 1024;
 
 export interface UploadDeps {
   db: Db;
@@ -27,13 +27,15 @@ export interface UploadDeps {
   config: Config;
   allowlist: AddressAllowlist;
   customFields: CustomFieldService;
+  analysis: AnalysisDeps;
 }
 
 export const blobKeyFor = (versionId: string) => `files/${versionId}`;
 
 /**
  * The whole `uploadFile` operation: validate, stream the bytes into the blob store under a fresh key while
- * detecting the type and enforcing the size limit, read the image header, then commit the rows. Any failure
+ * detecting the type, enforcing the type policy and size limit and hashing, analyse the stored bytes, then commit
+ * the rows. Any failure
  * deletes the blob, so nothing partial remains and the previous version is untouched.
  * @throws AppError (BAD_REQUEST, FILE_TOO_LARGE, FILE_DOWNLOAD_FAILED, FILE_ALREADY_EXISTS, VERSION_LIMIT_REACHED)
  */
@@ -61,18 +63,20 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
   const blobKey = blobKeyFor(versionId);
   let detected: DetectedType | undefined;
   const limit = new ByteLimit(maxAnyBytes, fileTooLarge);
-  const head = new HeadCapture({
+  const sniff = new HeadCapture({
     sniffBytes: SNIFF_BYTES,
-    keepBytes: HEAD_BYTES,
+    keepBytes: SNIFF_BYTES,
     onSniff: async (bytes) => {
       detected = await detectType(bytes, exactName);
+      assertTypeAllowed(detected.mime, config.types);
       const limitBytes = detected.isVideo ? config.limits.maxVideoBytes : config.limits.maxFileBytes;
       if ((source.declaredSize ?? 0) > limitBytes) throw fileTooLarge(limitBytes);
       limit.setLimit(limitBytes);
     },
     onEmpty: () => badRequest('file', 'Your request contains invalid file parameter. The file is empty.'),
   });
-  const body = pipeline(source.stream, limit, head, () => {});
+  const hash = new HashingStream('sha256');
+  const body = pipeline(source.stream, limit, sniff, hash, () => {});
 
   let size: number;
   try {
@@ -83,15 +87,8 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
 
   try {
     const type = detected as DetectedType;
-    let width: number | null = null;
-    let height: number | null = null;
-    let hasAlpha: boolean | null = null;
-    if (type.fileType === 'image') {
-      const dims = await probeImage(head.head, head.isWhole, () => store.get(blobKey));
-      width = dims?.width ?? null;
-      height = dims?.height ?? null;
-      hasAlpha = dims?.hasAlpha ?? null;
-    }
+    const found = await withLocalFile(store, blobKey, (file) => analyzeFile(file, type, deps.analysis));
+    const { width, height } = found;
     const coords = request.customCoordinates;
     if (coords) {
       if (type.fileType !== 'image') {
@@ -115,12 +112,10 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
       overwriteAITags: request.overwriteAITags,
       size,
       mime: type.mime,
-      format: type.ext ?? null,
-      // Until pixels are analysed, an alpha channel stands for transparency.
-      hasTransparency: hasAlpha,
       fileType: type.fileType,
-      width,
-      height,
+      ...found,
+      format: found.format ?? type.ext ?? null,
+      sha256: hash.digest,
       tags: request.tags,
       customCoordinates: coords ? formatCoordinates(coords) : null,
       description: request.description,

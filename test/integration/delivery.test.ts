@@ -109,15 +109,15 @@ describe('delivery', () => {
     expect(file.url).toBe(`${t.url}/small.jpg`);
   });
 
-  it('serves a refusing thumbnail for an image over the pixel limit, bounded', async () => {
+  it('refuses an image over the pixel limit at upload, before decoding it', async () => {
     const small = await startTestApp({ STOWAGE_MAX_IMAGE_PIXELS: '10000' });
     try {
       const res = await small.upload(UPLOAD_MUTATION, { file: null, fileName: 'big.png' }, { path: 'variables.file', data: await makePng(200, 200), filename: 'big.png' });
-      const file = res.data?.uploadFile;
-      expect(file).toMatchObject({ width: 200, height: 200 });
-      const thumb = await fetch(file.thumbnailUrl);
-      expect(thumb.status).toBe(400);
-      expect((await thumb.json()).message).toMatch(/40000 pixels, more than the 10000/);
+      expect(res.errors?.[0]).toMatchObject({
+        message: expect.stringMatching(/40000 pixels, more than the 10000 allowed/),
+        extensions: { code: 'BAD_REQUEST', parameter: 'file', details: { pixels: 40000, maxPixels: 10000 } },
+      });
+      expect((await small.gql('{ files { totalCount } }')).data?.files.totalCount).toBe(0);
     } finally {
       await small.close();
     }

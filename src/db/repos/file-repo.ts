@@ -1,4 +1,4 @@
-import { and, asc, count, eq } from 'drizzle-orm';
+import { and, asc, count, eq, isNotNull } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { type FileRow, type FileVersionRow, type FolderRow, fileVersions, files, folders } from '../schema.js';
 
@@ -60,6 +60,25 @@ export class FileRepo {
   /** The folders directly inside `parentPath`, by name. */
   listFolders(parentPath: string): FolderRow[] {
     return this.db.select().from(folders).where(eq(folders.parentPath, parentPath)).orderBy(asc(folders.name)).all();
+  }
+
+  /** Current files whose bytes hash to `sha256`. */
+  findCurrentBySha256(sha256: string): FileView[] {
+    return this.db
+      .select({ file: files, version: fileVersions })
+      .from(fileVersions)
+      .innerJoin(files, eq(files.id, fileVersions.fileId))
+      .where(and(eq(fileVersions.sha256, sha256), eq(fileVersions.isCurrent, true)))
+      .all();
+  }
+
+  /** Every current image's perceptual hash (a 100k-image library is ~3 MB of hashes: scanned in memory). */
+  listCurrentPHashes(): { fileId: string; pHash: string }[] {
+    return this.db
+      .select({ fileId: fileVersions.fileId, pHash: fileVersions.pHash })
+      .from(fileVersions)
+      .where(and(eq(fileVersions.isCurrent, true), isNotNull(fileVersions.pHash)))
+      .all() as { fileId: string; pHash: string }[];
   }
 
   /** Blob keys of every stored version, for the orphan sweep. */

@@ -1,0 +1,23 @@
+import { createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore } from './blob-store.js';
+
+/**
+ * Runs `fn` with a path on local disk holding the blob's bytes (tools like ffprobe and sharp want a seekable
+ * file): the store's own file when it has one, else a temp copy removed afterwards.
+ */
+export async function withLocalFile<T>(store: BlobStore, key: string, fn: (file: string) => Promise<T>): Promise<T> {
+  const direct = store.localPath?.(key);
+  if (direct) return fn(direct);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stowage-blob-'));
+  try {
+    const file = path.join(dir, 'blob');
+    await pipeline(await store.get(key), createWriteStream(file));
+    return await fn(file);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,123 @@
+import fs from 'node:fs/promises';
+import type { Limiter } from '../analysis/concurrency.js';
+import { readEmbeddedMetadata, readLegacyExif } from '../analysis/embedded-metadata.js';
+import { CorruptImageError, MediaTimeoutError, NotMediaError, PixelLimitError, UnsupportedImageError } from '../analysis/errors.js';
+import { decodeHeicToPng, isHeic } from '../analysis/heic.js';
+import { readImageInfo } from '../analysis/image-info.js';
+import { probeMedia } from '../analysis/media-probe.js';
+import { computePHash } from '../analysis/phash.js';
+import type { StoredAnalysis } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import type { DetectedType } from './detect-type.js';
+
+export interface AnalysisDeps {
+  maxImagePixels: number;
+  ffprobePath: string;
+  /** Bounds concurrent image decodes (each may hold a whole image in memory). */
+  imageLimiter: Limiter;
+  /** Bounds concurrent ffprobe processes. */
+  probeLimiter: Limiter;
+  log: (message: string, error: unknown) => void;
+}
+
+/** Everything analysis adds to a version; `null`s where a field does not apply to the file's kind. */
+export interface FileAnalysis {
+  width: number | null;
+  height: number | null;
+  format: string | null;
+  hasTransparency: boolean | null;
+  pHash: string | null;
+  embeddedMetadata: Record<string, unknown> | null;
+  analysis: StoredAnalysis | null;
+  duration: number | null;
+  bitRate: number | null;
+  videoCodec: string | null;
+  audioCodec: string | null;
+}
+
+const EMPTY: FileAnalysis = {
+  width: null,
+  height: null,
+  format: null,
+  hasTransparency: null,
+  pHash: null,
+  embeddedMetadata: null,
+  analysis: null,
+  duration: null,
+  bitRate: null,
+  videoCodec: null,
+  audioCodec: null,
+};
+
+export const imageTooLarge = (pixels: number, maxPixels: number) =>
+  new AppError('BAD_REQUEST', `Your request contains invalid file parameter. The image has ${pixels} pixels, more than the ${maxPixels} allowed.`, {
+    parameter: 'file',
+    details: { pixels, maxPixels },
+  });
+
+async function analyzeImage(path: string, deps: AnalysisDeps): Promise<FileAnalysis> {
+  const data = await fs.readFile(path);
+  let info: Awaited<ReturnType<typeof readImageInfo>>;
+  try {
+    info = await readImageInfo(data, { maxPixels: deps.maxImagePixels });
+  } catch (error) {
+    if (error instanceof PixelLimitError) throw imageTooLarge(error.pixels, error.limit);
+    if (error instanceof CorruptImageError) {
+      throw new AppError('BAD_REQUEST', `Your request contains invalid file parameter. The image is corrupt or truncated: ${error.message}.`, { parameter: 'file', cause: error });
+    }
+    if (error instanceof UnsupportedImageError) return EMPTY;
+    throw error;
+  }
+  // sharp reads HEIC headers but cannot decode HEVC pixels; libheif decodes it for the perceptual hash.
+  const hashInput = isHeic(data) && info.format === 'heic' ? await decodeHeicToPng(data, { maxPixels: deps.maxImagePixels }).catch(() => undefined) : data;
+  const pHash = hashInput ? await computePHash(hashInput, { maxPixels: deps.maxImagePixels }).catch((e) => (deps.log('pHash failed', e), null)) : null;
+  const [embeddedMetadata, exif] = await Promise.all([readEmbeddedMetadata(data), readLegacyExif(data).catch(() => undefined)]);
+  return {
+    ...EMPTY,
+    width: info.width,
+    height: info.height,
+    format: info.format,
+    hasTransparency: info.hasTransparency,
+    pHash,
+    embeddedMetadata,
+    analysis: {
+      hasColorProfile: info.hasColorProfile,
+      quality: info.quality,
+      density: info.density,
+      isAnimated: info.isAnimated,
+      pages: info.pages,
+      ...(exif ? { exif: exif as unknown as StoredAnalysis['exif'] } : {}),
+    },
+  };
+}
+
+async function analyzeMedia(path: string, deps: AnalysisDeps): Promise<FileAnalysis> {
+  try {
+    const media = await probeMedia(path, { ffprobePath: deps.ffprobePath, limiter: deps.probeLimiter });
+    return {
+      ...EMPTY,
+      width: media.width,
+      height: media.height,
+      duration: media.duration,
+      bitRate: media.bitRate,
+      videoCodec: media.videoCodec,
+      audioCodec: media.audioCodec,
+      analysis: { frameRate: media.frameRate },
+    };
+  } catch (error) {
+    // Bytes that look like media but are not (or are truncated) are kept as a plain file without probe fields.
+    if (error instanceof NotMediaError || error instanceof MediaTimeoutError) return EMPTY;
+    throw error;
+  }
+}
+
+/**
+ * Understands a stored file from its bytes: for images the displayed size, transparency, colour profile,
+ * density, JPEG quality, EXIF/IPTC/XMP and a perceptual hash; for video and audio the ffprobe fields.
+ * @throws BAD_REQUEST (file) for an image over the pixel limit or a corrupt image.
+ */
+export async function analyzeFile(path: string, type: DetectedType, deps: AnalysisDeps): Promise<FileAnalysis> {
+  if (type.fileType === 'image') return deps.imageLimiter.run(() => analyzeImage(path, deps));
+  if (type.mime.startsWith('video/') || type.mime.startsWith('audio/')) return analyzeMedia(path, deps);
+  return EMPTY;
+}
