@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readEmbeddedMetadata, readLegacyExif } from '../../../src/analysis/embedded-metadata.js';
-import { iptcApp13Segment, iptcDataset, jpegWithAllMetadata, SAMPLE_EXIF, SAMPLE_XMP, spliceAfterSoi } from './metadata-fixtures.js';
+import { iptcApp13Segment, iptcDataset, jpegWithAllMetadata, SAMPLE_EXIF, SAMPLE_XMP, spliceAfterSoi } from '../../helpers/metadata-fixtures.js';
 
 let jpeg: Buffer;
 beforeAll(async () => {

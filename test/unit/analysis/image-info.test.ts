@@ -7,27 +7,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorruptImageError, PixelLimitError, UnsupportedImageError } from '../../../src/analysis/errors.js';
 import { readImageInfo, toImageKitFormat } from '../../../src/analysis/image-info.js';
-import { scene, solid } from './images.js';
+import { pngHeaderOnly, scene, solid } from '../../helpers/images.js';
 
-/**
- * A PNG that is little more than a header: IHDR with the given size and one tiny IDAT (libpng wants to see
- * the first IDAT before it reports the header), nowhere near the pixel data the size calls for.
- */
-function pngHeaderOnly(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 6, 0, 0, 0], 8); // 8-bit RGBA, deflate, no filter, no interlace
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
-}
 
 let dir: string;
 beforeAll(async () => {

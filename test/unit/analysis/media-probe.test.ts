@@ -7,8 +7,8 @@ import { createLimiter } from '../../../src/analysis/concurrency.js';
 import { BinaryNotFoundError, MediaTimeoutError, NotMediaError } from '../../../src/analysis/errors.js';
 import { DEFAULT_MEDIA_DEMUXERS } from '../../../src/analysis/media-formats.js';
 import { isQuarterRotation, parseFrameRate, probeMedia, toMediaInfo, toRotation } from '../../../src/analysis/media-probe.js';
-import { seededBytes } from './images.js';
-import { makeAudio, makeMp4, makeRotated } from './media-files.js';
+import { seededBytes } from '../../helpers/images.js';
+import { makeAudio, makeMp4, makeRotated } from '../../helpers/media-files.js';
 
 const { ffmpeg, ffprobe } = resolveFfmpegPaths({});
 let dir: string;

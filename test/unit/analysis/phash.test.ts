@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidPHashError, PixelLimitError, UnsupportedImageError } from '../../../src/analysis/errors.js';
 import { computePHash, hammingDistance, isPHash, toLowFrequencyDct, toPHashHex } from '../../../src/analysis/phash.js';
-import { noise, scene, shapes, stripes } from './images.js';
+import { noise, scene, shapes, stripes } from '../../helpers/images.js';
 
 const hex16 = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 16, maxLength: 16 });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpegPaths } from '../../../src/analysis/binaries.js';
 import { FrameExtractionError } from '../../../src/analysis/errors.js';
 import { extractVideoFrame } from '../../../src/analysis/video-frame.js';
-import { makeAudio, makeMp4, makeRotated } from './media-files.js';
+import { makeAudio, makeMp4, makeRotated } from '../../helpers/media-files.js';
 
 const { ffmpeg } = resolveFfmpegPaths({});
 let dir: string;
