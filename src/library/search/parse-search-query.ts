@@ -116,7 +116,8 @@ export function parseSearchQuery(input: string): SearchExpr {
   };
   const parseCondition = (): Condition => {
     const fieldToken = next();
-    if (!(fieldToken.kind === 'word' || fieldToken.kind === 'string') || /^(AND|OR|IN|NOT)$/i.test(fieldToken.text)) {
+    const isField = fieldToken.kind === 'string' || (fieldToken.kind === 'word' && !/^(AND|OR|IN|NOT)$/i.test(fieldToken.text));
+    if (!isField) {
       throw searchSyntaxError(fieldToken.pos, 'a field name such as name, tags, createdAt or "customMetadata.<field>"', describe(fieldToken));
     }
     const op = parseOperator();

@@ -77,7 +77,7 @@ describe('searchQuery parser', () => {
       fc.property(expr, (tree) => {
         expect(strip(parseSearchQuery(printSearchQuery(tree)))).toEqual(strip(tree));
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
 
