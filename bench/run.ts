@@ -29,6 +29,7 @@ import busboy from 'busboy';
 import sharp from 'sharp';
 import { type App, createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { runAnalysisBench } from './analysis-bench.js';
 import { runLibraryBench } from './library-bench.js';
 
 const MiB = 1024 * 1024;
@@ -589,6 +590,8 @@ async function main(): Promise<void> {
 
     const library = await runLibraryBench(tmp, log);
     process.stdout.write(library.table);
+    const analysis = await runAnalysisBench(tmp, log);
+    process.stdout.write(analysis.table);
 
     const results = {
       date: new Date().toISOString(),
@@ -626,6 +629,7 @@ async function main(): Promise<void> {
       },
       table,
       library: library.results,
+      analysis: analysis.results,
     };
     await fsp.writeFile(path.join(benchDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   } finally {
