@@ -17,15 +17,32 @@ import type { Services } from './http/context.js';
 import { createGraphQLHandler } from './http/graphql.js';
 import { createRequestHandler } from './http/server.js';
 import { createLogger, type Logger } from './logger.js';
-import { resolvePrivateKeys } from './private-key.js';
+import { resolvePrivateKeys, resolveWebhookSecret } from './private-key.js';
+import { LibraryEvents } from './events/library-events.js';
+import { createEventBus, type EventBus } from './events/pubsub.js';
+import type { ExtensionModels } from './extensions/extension-models.js';
+import { AUTO_TAG_JOB, ExtensionService, REMOVE_BG_JOB } from './extensions/extension-service.js';
+import { createLocalModels } from './extensions/local-models.js';
+import { attachGraphQLWs } from './http/graphql-ws.js';
+import { JobRunner } from './jobs/job-runner.js';
+import { SqliteJobQueue } from './jobs/sqlite-job-queue.js';
+import { downloadImage } from './upload/fetch-url.js';
+import { addVersionFromBytes, type UploadDeps } from './upload/upload-file.js';
+import { createWebhookHandler } from './webhooks/deliver-webhook.js';
+import { WEBHOOK_JOB, WebhookOutbox } from './webhooks/outbox.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { LocalBlobStore } from './storage/local-blob-store.js';
 import { AddressAllowlist } from './upload/ip-guard.js';
 import { uploadFile } from './upload/upload-file.js';
 
+
 export interface AppOverrides {
   store?: BlobStore;
   logger?: Logger;
+  /** The extensions' models; the local ones by default. */
+  models?: ExtensionModels;
+  /** The live event bus; in-memory by default (share one to connect several apps, as Redis would). */
+  bus?: EventBus;
 }
 
 export interface App {
@@ -75,14 +92,59 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     probeLimiter: createLimiter(config.analysis.concurrency),
     log: (message, error) => log.error(message, error),
   };
+  const webhookSecret = resolveWebhookSecret(config.webhooks.secret, config.dataDir, (secret, file) => {
+    process.stdout.write(`Generated a webhook signing secret (stored in ${file}):\n\n    ${secret}\n\n`);
+  });
+  const bus = overrides.bus ?? createEventBus();
+  const queue = new SqliteJobQueue(db);
+  const runner = new JobRunner(queue, log);
+  const outbox = new WebhookOutbox(db, queue, config.webhooks.urls);
+  const events = new LibraryEvents(outbox, bus, config.urlEndpoint);
+  const extensions = new ExtensionService({
+    db,
+    files,
+    store,
+    queue,
+    outbox,
+    events,
+    bus,
+    models: overrides.models ?? createLocalModels(),
+    urlEndpoint: config.urlEndpoint,
+    log,
+    syncBudgetMs: config.extensions.syncBudgetMs,
+    storeNewVersion: (of, png, status) => addVersionFromBytes(uploadDeps, of, png, status),
+    fetchImage: (url) => downloadImage(url, { timeoutMs: config.urlFetch.timeoutMs, maxRedirects: config.urlFetch.maxRedirects, allowlist, maxBytes: config.limits.maxFileBytes }),
+  });
+  const uploadDeps: UploadDeps = {
+    db,
+    files,
+    store,
+    config,
+    allowlist,
+    customFields,
+    analysis,
+    events,
+    bus,
+    notifyJobs: () => {
+      for (const kind of [WEBHOOK_JOB, AUTO_TAG_JOB, REMOVE_BG_JOB]) runner.notify(kind);
+    },
+    extensions,
+  };
+  runner.register(WEBHOOK_JOB, createWebhookHandler(db, { secret: webhookSecret, timeoutMs: config.webhooks.timeoutMs, retryWindowMs: config.webhooks.retryWindowMs, allowlist }));
+  for (const [kind, jobHandler] of Object.entries(extensions.handlers())) runner.register(kind, jobHandler);
+  runner.start();
+
   const services: Services = {
     config,
     files,
     customFields,
+    bus,
+    outbox,
+    webhookSecret,
     listAssets: (options) => listAssets(db, customFields.list(), options),
-    manager: new FileManager(db, store, customFields),
+    manager: new FileManager(db, store, customFields, events, () => uploadDeps.notifyJobs()),
     folders: (folderPath) => files.listFolders(normalizeFolder(folderPath)),
-    uploadFile: (params) => uploadFile({ db, files, store, config, allowlist, customFields, analysis }, params),
+    uploadFile: (params) => uploadFile(uploadDeps, params),
   };
   const maxJsonBodyBytes = Math.ceil(config.limits.maxFileBytes / 3) * 4 + 1024 * 1024;
   const { yoga, preparsed } = createGraphQLHandler(services, log, { maxJsonBodyBytes });
@@ -107,6 +169,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     });
   });
   server.requestTimeout = 0;
+  const graphqlWs = attachGraphQLWs(server, yoga, privateKeys);
 
   return {
     server,
@@ -120,10 +183,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         });
       }),
     close: async () => {
+      await graphqlWs.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await runner.stop();
       closeDb();
     },
   };

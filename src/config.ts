@@ -44,6 +44,11 @@ const envSchema = z.object({
   STOWAGE_ANALYSIS_CONCURRENCY: positiveInt('STOWAGE_ANALYSIS_CONCURRENCY').default(2),
   STOWAGE_FFMPEG_PATH: z.string().optional(),
   STOWAGE_FFPROBE_PATH: z.string().optional(),
+  STOWAGE_WEBHOOK_SECRET: z.string().optional(),
+  STOWAGE_WEBHOOK_URLS: z.string().default(''),
+  STOWAGE_WEBHOOK_TIMEOUT_MS: positiveInt('STOWAGE_WEBHOOK_TIMEOUT_MS').default(30_000),
+  STOWAGE_WEBHOOK_RETRY_HOURS: positiveInt('STOWAGE_WEBHOOK_RETRY_HOURS').default(24),
+  STOWAGE_AUTO_TAG_SYNC_MS: positiveInt('STOWAGE_AUTO_TAG_SYNC_MS').default(3000),
   STOWAGE_LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
 });
 
@@ -60,6 +65,8 @@ export interface Config {
   readonly urlFetch: { readonly timeoutMs: number; readonly maxRedirects: number; readonly allowlist: readonly string[] };
   readonly types: TypePolicy;
   readonly analysis: { readonly concurrency: number; readonly ffmpegPath: string | undefined; readonly ffprobePath: string | undefined };
+  readonly webhooks: { readonly secret: string | undefined; readonly urls: readonly string[]; readonly timeoutMs: number; readonly retryWindowMs: number };
+  readonly extensions: { readonly syncBudgetMs: number };
   readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
 }
 
@@ -117,6 +124,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       denied: e.STOWAGE_DENIED_TYPES === undefined ? DEFAULT_DENIED_TYPES : splitList(e.STOWAGE_DENIED_TYPES),
     },
     analysis: { concurrency: e.STOWAGE_ANALYSIS_CONCURRENCY, ffmpegPath: e.STOWAGE_FFMPEG_PATH, ffprobePath: e.STOWAGE_FFPROBE_PATH },
+    webhooks: {
+      secret: e.STOWAGE_WEBHOOK_SECRET,
+      urls: splitList(e.STOWAGE_WEBHOOK_URLS),
+      timeoutMs: e.STOWAGE_WEBHOOK_TIMEOUT_MS,
+      retryWindowMs: e.STOWAGE_WEBHOOK_RETRY_HOURS * 3600 * 1000,
+    },
+    extensions: { syncBudgetMs: e.STOWAGE_AUTO_TAG_SYNC_MS },
     logLevel: e.STOWAGE_LOG_LEVEL,
   };
 }

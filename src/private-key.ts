@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export const KEY_FILE = 'private-key';
+export const WEBHOOK_SECRET_FILE = 'webhook-secret';
 
 /**
  * The private keys requests must present. Configured keys win; otherwise the key stored in the data dir,
@@ -10,15 +11,23 @@ export const KEY_FILE = 'private-key';
  */
 export function resolvePrivateKeys(configured: readonly string[], dataDir: string, announce: (key: string, file: string) => void): string[] {
   if (configured.length > 0) return [...configured];
-  const file = path.join(dataDir, KEY_FILE);
+  return [loadOrCreateSecret(path.join(dataDir, KEY_FILE), () => `private_${randomBytes(24).toString('base64url')}`, announce)];
+}
+
+/** The webhook signing secret: configured, or generated once and kept in the data dir. */
+export function resolveWebhookSecret(configured: string | undefined, dataDir: string, announce: (secret: string, file: string) => void): string {
+  return configured ?? loadOrCreateSecret(path.join(dataDir, WEBHOOK_SECRET_FILE), () => `whsec_${randomBytes(24).toString('base64url')}`, announce);
+}
+
+function loadOrCreateSecret(file: string, create: () => string, announce: (secret: string, file: string) => void): string {
   try {
     const stored = fs.readFileSync(file, 'utf8').trim();
-    if (stored) return [stored];
+    if (stored) return stored;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const key = `private_${randomBytes(24).toString('base64url')}`;
-  fs.writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
-  announce(key, file);
-  return [key];
+  const secret = create();
+  fs.writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  announce(secret, file);
+  return secret;
 }

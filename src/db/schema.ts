@@ -60,6 +60,8 @@ export const fileVersions = sqliteTable(
     bitRate: integer('bit_rate'),
     videoCodec: text('video_codec'),
     audioCodec: text('audio_codec'),
+    /** Extensions asked for on this version and where each stands: `{ "remove-bg": "pending" }`. */
+    extensionStatus: text('extension_status', { mode: 'json' }).$type<Record<string, ExtensionState>>(),
     embeddedMetadata: text('embedded_metadata', { mode: 'json' }).$type<Record<string, unknown>>(),
     isPrivateFile: integer('is_private_file', { mode: 'boolean' }).notNull(),
     isPublished: integer('is_published', { mode: 'boolean' }).notNull(),
@@ -133,6 +135,8 @@ export interface StoredAnalysis {
   exif?: Record<string, Record<string, unknown>>;
 }
 
+export type ExtensionState = 'pending' | 'success' | 'failed';
+
 export interface AITag {
   name: string;
   confidence: number;
@@ -143,3 +147,59 @@ export type FileRow = typeof files.$inferSelect;
 export type FileVersionRow = typeof fileVersions.$inferSelect;
 export type FolderRow = typeof folders.$inferSelect;
 export type CustomMetadataFieldRow = typeof customMetadataFields.$inferSelect;
+
+/** The durable job queue (see `src/jobs/sqlite-job-queue.ts`). */
+export const jobs = sqliteTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull(),
+    payload: text('payload', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    status: text('status', { enum: ['pending', 'running', 'done', 'dead'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    runAt: integer('run_at').notNull(),
+    leaseUntil: integer('lease_until'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('jobs_kind_status_run_at_idx').on(t.kind, t.status, t.runAt)],
+);
+
+/** Account-level webhook endpoints (ImageKit's dashboard webhooks). */
+export const webhookEndpoints = sqliteTable('webhook_endpoints', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  /** Event types delivered; `null` means all. */
+  events: text('events', { mode: 'json' }).$type<string[]>(),
+  createdAt: createdAt(),
+});
+
+/** The webhook outbox: one row per event and destination, kept with its attempts. */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    eventId: text('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    url: text('url').notNull(),
+    body: text('body').notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'failed'] }).notNull(),
+    attempts: text('attempts', { mode: 'json' }).$type<WebhookAttempt[]>().notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('webhook_deliveries_created_at_idx').on(t.createdAt)],
+);
+
+export interface WebhookAttempt {
+  at: string;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+export type JobRow = typeof jobs.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;

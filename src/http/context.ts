@@ -1,6 +1,8 @@
 import type { Config } from '../config.js';
 import type { FileRepo, FileView } from '../db/repos/file-repo.js';
 import type { FolderRow } from '../db/schema.js';
+import type { EventBus } from '../events/pubsub.js';
+import type { WebhookOutbox } from '../webhooks/outbox.js';
 import type { CustomFieldService } from '../library/custom-fields.js';
 import type { FileManager } from '../library/file-manager.js';
 import type { AssetPage, ListAssetsOptions } from '../library/list-assets.js';
@@ -15,6 +17,9 @@ export interface Services {
   listAssets(options: ListAssetsOptions): AssetPage;
   manager: FileManager;
   folders(path: string): FolderRow[];
+  bus: EventBus;
+  outbox: WebhookOutbox;
+  webhookSecret: string;
 }
 
 export interface Context {

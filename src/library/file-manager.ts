@@ -6,6 +6,8 @@ import { AppError, badRequest, fileNotFound, versionNotFound } from '../errors.j
 import type { BlobStore } from '../storage/blob-store.js';
 import { createObjectId } from '../upload/ids.js';
 import { folderChain, formatCoordinates, joinFilePath, normalizeFolder, normalizeTags, parseCustomCoordinates, sanitizeFileName } from '../upload/naming.js';
+import type { FileEventType, LibraryEvents } from '../events/library-events.js';
+import type { FileEvent } from '../events/pubsub.js';
 import type { CustomFieldService } from './custom-fields.js';
 import { assertValidCustomMetadata, completeCustomMetadata } from './custom-metadata-values.js';
 
@@ -40,10 +42,22 @@ export class FileManager {
     private readonly db: Db,
     private readonly store: BlobStore,
     private readonly customFields: CustomFieldService,
+    private readonly events: LibraryEvents,
+    private readonly notifyJobs: () => void,
   ) {}
 
-  private tx<T>(fn: (tx: Tx) => T): T {
-    return this.db.transaction(fn, { behavior: 'immediate' });
+  /**
+   * Runs `fn` in one IMMEDIATE transaction; events it records are queued for webhooks in that transaction and
+   * published live after the commit.
+   */
+  private tx<T>(fn: (tx: Tx, record: (type: FileEventType, view: FileView) => void) => T): T {
+    const recorded: FileEvent[] = [];
+    const result = this.db.transaction((tx) => fn(tx, (type, view) => recorded.push(this.events.record(tx, type, view))), { behavior: 'immediate' });
+    if (recorded.length > 0) {
+      this.events.publish(recorded);
+      this.notifyJobs();
+    }
+    return result;
   }
 
   private current(tx: Tx, fileId: string): FileView {
@@ -67,19 +81,19 @@ export class FileManager {
     const changes = (['tags', 'customCoordinates', 'customMetadata', 'description'] as const).filter((k) => patch[k] !== undefined);
     if (patch.publish != null) {
       if (changes.length > 0) throw badRequest('publish', 'Your request cannot contain any other parameters when publish is present');
-      return this.tx((tx) => {
+      return this.tx((tx, record) => {
         const view = this.current(tx, fileId);
         const now = new Date();
         const scope = patch.publish?.includeFileVersions ? eq(fileVersions.fileId, fileId) : eq(fileVersions.id, view.version.id);
         tx.update(fileVersions).set({ isPublished: patch.publish?.isPublished ?? true, updatedAt: now }).where(scope).run();
-        return this.current(tx, fileId);
+        return this.updated(tx, record, fileId);
       });
     }
     if (changes.length === 0) throw badRequest('tags', 'Nothing to update: send tags, customCoordinates, customMetadata, description or publish.');
     const fields = this.customFields.list();
     if (patch.customMetadata) assertValidCustomMetadata(patch.customMetadata, fields, { parameter: 'customMetadata', allowNull: true });
     const tags = patch.tags === undefined ? undefined : patch.tags === null ? null : normalizeTags(patch.tags);
-    return this.tx((tx) => {
+    return this.tx((tx, record) => {
       const view = this.current(tx, fileId);
       const set: Partial<FileVersionRow> = { updatedAt: new Date() };
       if (tags !== undefined) set.tags = tags?.length ? tags : null;
@@ -100,14 +114,20 @@ export class FileManager {
         set.customMetadata = completeCustomMetadata({ ...(view.version.customMetadata ?? {}), ...patch.customMetadata }, fields, 'customMetadata');
       }
       tx.update(fileVersions).set(set).where(eq(fileVersions.id, view.version.id)).run();
-      return this.current(tx, fileId);
+      return this.updated(tx, record, fileId);
     });
+  }
+
+  private updated(tx: Tx, record: (type: FileEventType, view: FileView) => void, fileId: string): FileView {
+    const view = this.current(tx, fileId);
+    record('file.updated', view);
+    return view;
   }
 
   /** Deletes a file with all its versions and their blobs. @throws NOT_FOUND */
   async deleteFile(fileId: string): Promise<void> {
-    const versions = this.tx((tx) => {
-      this.current(tx, fileId);
+    const versions = this.tx((tx, record) => {
+      record('file.deleted', this.current(tx, fileId));
       const rows = tx.select({ id: fileVersions.id, blobKey: fileVersions.blobKey }).from(fileVersions).where(eq(fileVersions.fileId, fileId)).all();
       tx.delete(files).where(eq(files.id, fileId)).run();
       return rows;
@@ -118,8 +138,9 @@ export class FileManager {
   /** Deletes the files that exist; reports the ids that did not (ImageKit's 207 partial success). */
   async deleteFiles(fileIds: readonly string[]): Promise<BulkResult> {
     const unique = [...new Set(fileIds)];
-    const { found, versions } = this.tx((tx) => {
+    const { found, versions } = this.tx((tx, record) => {
       const found = tx.select({ id: files.id }).from(files).where(inArray(files.id, unique)).all().map((r) => r.id);
+      for (const id of found) record('file.deleted', this.current(tx, id));
       const versions = found.length ? tx.select({ id: fileVersions.id, blobKey: fileVersions.blobKey }).from(fileVersions).where(inArray(fileVersions.fileId, found)).all() : [];
       if (found.length) tx.delete(files).where(inArray(files.id, found)).run();
       return { found, versions };
@@ -130,7 +151,7 @@ export class FileManager {
 
   /** Makes an older version current again (no bytes are copied). @throws NOT_FOUND */
   restoreVersion(fileId: string, versionId: string): FileView {
-    return this.tx((tx) => {
+    return this.tx((tx, record) => {
       const view = this.current(tx, fileId);
       const target = tx.select().from(fileVersions).where(and(eq(fileVersions.fileId, fileId), eq(fileVersions.id, versionId))).get();
       if (!target) throw versionNotFound();
@@ -139,17 +160,18 @@ export class FileManager {
       tx.update(fileVersions).set({ isCurrent: false }).where(eq(fileVersions.fileId, fileId)).run();
       tx.update(fileVersions).set({ isCurrent: true, updatedAt: now }).where(eq(fileVersions.id, versionId)).run();
       tx.update(files).set({ currentVersionId: versionId, updatedAt: now }).where(eq(files.id, fileId)).run();
-      return this.current(tx, fileId);
+      return this.updated(tx, record, fileId);
     });
   }
 
   /** Deletes a non-current version and its blob. @throws NOT_FOUND; BAD_REQUEST for the current version. */
   async deleteVersion(fileId: string, versionId: string): Promise<void> {
-    const removed = this.tx((tx) => {
+    const removed = this.tx((tx, record) => {
       const view = this.current(tx, fileId);
       if (view.version.id === versionId) throw badRequest('versionId', 'You cannot delete current version of a file.');
       const target = tx.select().from(fileVersions).where(and(eq(fileVersions.fileId, fileId), eq(fileVersions.id, versionId))).get();
       if (!target) throw versionNotFound();
+      record('file-version.deleted', { file: view.file, version: target });
       tx.delete(fileVersions).where(eq(fileVersions.id, versionId)).run();
       return target;
     });
@@ -159,25 +181,27 @@ export class FileManager {
   /** Gives a file a new name in its folder (sanitised like uploads). @throws NOT_FOUND, FILE_ALREADY_EXISTS */
   rename(filePath: string, newFileName: string): FileView {
     const name = sanitizeFileName(newFileName);
-    return this.tx((tx) => {
+    return this.tx((tx, record) => {
       const file = tx.select().from(files).where(eq(files.filePath, filePath)).get();
       if (!file) throw fileNotFound();
-      return this.relocate(tx, file.id, file.folderPath, name);
+      this.relocate(tx, file.id, file.folderPath, name);
+      return this.updated(tx, record, file.id);
     });
   }
 
   /** Moves a file into a folder (created if missing), keeping its name. @throws NOT_FOUND, FILE_ALREADY_EXISTS */
   move(sourceFilePath: string, destinationPath: string): FileView {
     const folder = normalizeFolder(destinationPath);
-    return this.tx((tx) => {
+    return this.tx((tx, record) => {
       const file = tx.select().from(files).where(eq(files.filePath, sourceFilePath)).get();
       if (!file) throw fileNotFound();
       this.ensureFolders(tx, folder);
-      return this.relocate(tx, file.id, folder, file.name);
+      this.relocate(tx, file.id, folder, file.name);
+      return this.updated(tx, record, file.id);
     });
   }
 
-  private relocate(tx: Tx, fileId: string, folder: string, name: string): FileView {
+  private relocate(tx: Tx, fileId: string, folder: string, name: string): void {
     const filePath = joinFilePath(folder, name);
     const clash = tx.select({ id: files.id }).from(files).where(and(eq(files.filePath, filePath), ne(files.id, fileId))).get();
     if (clash) throw fileExists(name);
@@ -185,7 +209,6 @@ export class FileManager {
     tx.update(files).set({ filePath, folderPath: folder, name, updatedAt: now }).where(eq(files.id, fileId)).run();
     tx.update(fileVersions).set({ folderPath: folder, name }).where(eq(fileVersions.fileId, fileId)).run();
     tx.update(fileVersions).set({ updatedAt: now }).where(and(eq(fileVersions.fileId, fileId), eq(fileVersions.isCurrent, true))).run();
-    return this.current(tx, fileId);
   }
 
   private ensureFolders(tx: Tx, folder: string): void {
@@ -206,7 +229,7 @@ export class FileManager {
   changeTags(fileIds: readonly string[], tags: readonly string[], mode: 'add' | 'remove'): string[] {
     const wanted = normalizeTags(tags);
     const unique = [...new Set(fileIds)];
-    return this.tx((tx) => {
+    return this.tx((tx, record) => {
       const rows = tx.select({ file: files, version: fileVersions }).from(files).innerJoin(fileVersions, eq(fileVersions.id, files.currentVersionId)).where(inArray(files.id, unique)).all();
       const missing = unique.filter((id) => !rows.some((r) => r.file.id === id));
       if (missing.length) throw missingFiles(missing);
@@ -215,6 +238,7 @@ export class FileManager {
         const current = version.tags ?? [];
         const next = mode === 'add' ? normalizeTags([...current, ...wanted]) : current.filter((t) => !wanted.includes(t));
         tx.update(fileVersions).set({ tags: next.length ? next : null, updatedAt: now }).where(eq(fileVersions.id, version.id)).run();
+        this.updated(tx, record, version.fileId);
       }
       return unique;
     });
@@ -241,7 +265,7 @@ export class FileManager {
     const folder = normalizeFolder(folderPath);
     if (folder === '/') throw badRequest('folderPath', 'The root folder cannot be deleted.');
     const below = `${folder}/`;
-    const { versions, deletedFiles, deletedFolders } = this.tx((tx) => {
+    const { versions, deletedFiles, deletedFolders } = this.tx((tx, record) => {
       const row = tx.select().from(folders).where(eq(folders.folderPath, folder)).get();
       if (!row) throw new AppError('NOT_FOUND', `No folder found with folderPath ${folder}`, { parameter: 'folderPath' });
       // Everything at or below the folder: `/a` itself, and `/a/` ≤ path < `/a0` as bytes.
@@ -255,6 +279,7 @@ export class FileManager {
         });
       }
       const fileIds = allFiles.map((f) => f.id);
+      for (const id of fileIds) record('file.deleted', this.current(tx, id));
       const versions = fileIds.length ? tx.select({ id: fileVersions.id, blobKey: fileVersions.blobKey }).from(fileVersions).where(inArray(fileVersions.fileId, fileIds)).all() : [];
       if (fileIds.length) tx.delete(files).where(inArray(files.id, fileIds)).run();
       tx.delete(folders).where(inArray(folders.id, allFolders.map((f) => f.id))).run();

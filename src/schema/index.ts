@@ -10,6 +10,9 @@ import './folder.js';
 import './library.js';
 import './manage.js';
 import './file-metadata.js';
+import './extensions.js';
+import './subscriptions.js';
+import './webhooks.js';
 
 builder.queryType({});
 builder.mutationType({});

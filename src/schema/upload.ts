@@ -1,4 +1,5 @@
 import { builder } from './builder.js';
+import { ExtensionInput } from './extensions.js';
 import { FileRef } from './file.js';
 
 const ResponseField = builder.enumType('ResponseField', {
@@ -28,6 +29,9 @@ builder.mutationField('uploadFile', (t) =>
       overwriteAITags: t.arg.boolean({ defaultValue: true, description: 'On an overwrite: true drops the old AITags, false keeps them.' }),
       description: t.arg.string({ description: 'Free text, at most 1000 characters.' }),
       customMetadata: t.arg({ type: 'JSONObject', description: 'Values for custom metadata fields, validated against their definitions; defaults fill absent fields.' }),
+      extensions: t.arg({ type: [ExtensionInput], description: 'Extensions to run: auto-tagging (tried at once, else pending) and remove-bg (always pending, adds a version).' }),
+      webhookUrl: t.arg.string({ description: 'Receives each pending extension\'s final status (ImageKit\'s payload, signed).' }),
+      uploadId: t.arg.string({ description: 'Your id for this upload: subscribe to `uploadProgress(uploadId)` to follow its bytes.' }),
       overwriteCustomMetadata: t.arg.boolean({ defaultValue: true, description: 'Only when customMetadata is omitted on an overwrite: true resets it (to the defaults), false keeps the old values.' }),
     },
     resolve: (_root, args, ctx) => ctx.services.uploadFile(args),

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { AppError } from '../errors.js';
 import type { Db } from '../db/client.js';
 import type { FileView } from '../db/repos/file-repo.js';
-import { type AITag, fileVersions, files, folders, type StoredAnalysis } from '../db/schema.js';
+import { type AITag, type ExtensionState, fileVersions, files, folders, type StoredAnalysis } from '../db/schema.js';
 import { createObjectId } from './ids.js';
 import { folderChain, joinFilePath } from './naming.js';
 
@@ -41,6 +41,9 @@ export interface NewVersion {
   isPublished: boolean;
   /** The custom metadata the new version gets, given the current version's (or `null` for a new file). */
   resolveCustomMetadata: (previous: Record<string, unknown> | null) => Record<string, unknown> | null;
+  extensionStatus: Record<string, ExtensionState> | null;
+  /** Runs inside the transaction once the rows are written (to queue events that commit with them). */
+  onCommit?: (tx: Parameters<Parameters<Db['transaction']>[0]>[0], view: FileView, created: boolean) => void;
 }
 
 export const fileAlreadyExists = () =>
@@ -96,6 +99,7 @@ export function commitVersion(db: Db, v: NewVersion, now = new Date()): FileView
         bitRate: v.bitRate,
         videoCodec: v.videoCodec,
         audioCodec: v.audioCodec,
+        extensionStatus: v.extensionStatus,
         fileType: v.fileType,
         width: v.width,
         height: v.height,
@@ -118,6 +122,7 @@ export function commitVersion(db: Db, v: NewVersion, now = new Date()): FileView
           .values({ ...attributes, fileId: file.id, fileCreatedAt: now, number: 1, tags: v.tags, aiTags: null, customMetadata: v.resolveCustomMetadata(null) })
           .returning()
           .get();
+        v.onCommit?.(tx, { file, version }, true);
         return { file, version };
       }
 
@@ -146,6 +151,7 @@ export function commitVersion(db: Db, v: NewVersion, now = new Date()): FileView
         .where(eq(files.id, existing.id))
         .returning()
         .get();
+      v.onCommit?.(tx, { file, version }, false);
       return { file, version };
     },
     { behavior: 'immediate' },

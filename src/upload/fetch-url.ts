@@ -75,3 +75,22 @@ export function fetchUrl(url: string, options: UrlFetchOptions): Promise<Fetched
     });
   });
 }
+
+/**
+ * Downloads a small file whole (e.g. remove-bg's `bg_image_url`), under the same guard and limits as uploads.
+ * @throws FILE_DOWNLOAD_FAILED, FILE_TOO_LARGE
+ */
+export async function downloadImage(url: string, options: UrlFetchOptions): Promise<Buffer> {
+  const { stream } = await fetchUrl(url, options);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    if (size > options.maxBytes) {
+      stream.destroy();
+      throw fileTooLarge(options.maxBytes);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,4 +1,5 @@
 import { badRequest } from '../errors.js';
+import { type ExtensionInput, type ExtensionRequest, parseExtensions } from '../extensions/extension-request.js';
 import type { StreamedFile } from '../http/multipart.js';
 import { type Coordinates, normalizeFolder, normalizeTags, parseCustomCoordinates, sanitizeFileName } from './naming.js';
 
@@ -21,6 +22,10 @@ export interface UploadParams {
   overwriteCustomMetadata?: boolean | null;
   customMetadata?: Record<string, unknown> | null;
   description?: string | null;
+  extensions?: readonly ExtensionInput[] | null;
+  webhookUrl?: string | null;
+  /** A client-chosen id under which `uploadProgress` reports this upload. */
+  uploadId?: string | null;
 }
 
 /** Validated, normalised upload parameters with ImageKit's defaults applied. */
@@ -40,9 +45,27 @@ export interface UploadRequest {
   overwriteCustomMetadata: boolean;
   customMetadata: Record<string, unknown> | null;
   description: string | null;
+  extensions: ExtensionRequest[];
+  webhookUrl: string | null;
+  uploadId: string | null;
 }
 
 export const MAX_DESCRIPTION_LENGTH = 1000;
+
+function parseWebhookUrl(raw: string | null | undefined): string | null {
+  if (raw == null || raw === '') return null;
+  try {
+    const url = new URL(raw);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
+  } catch {}
+  throw badRequest('webhookUrl', 'Your request contains invalid webhookUrl parameter. It must be an absolute http(s) URL.');
+}
+
+function parseUploadId(raw: string | null | undefined): string | null {
+  if (raw == null) return null;
+  if (!/^[A-Za-z0-9_-]{1,100}$/.test(raw)) throw badRequest('uploadId', 'uploadId must be 1 to 100 letters, digits, "_" or "-".');
+  return raw;
+}
 
 /**
  * Applies every ImageKit rule that can be checked before a byte of the file is read.
@@ -70,5 +93,8 @@ export function parseUploadRequest(params: UploadParams): UploadRequest {
     overwriteCustomMetadata: params.overwriteCustomMetadata ?? true,
     customMetadata: params.customMetadata ?? null,
     description: params.description ?? null,
+    extensions: params.extensions ? parseExtensions(params.extensions) : [],
+    webhookUrl: parseWebhookUrl(params.webhookUrl),
+    uploadId: parseUploadId(params.uploadId),
   };
 }

@@ -1,4 +1,6 @@
-import { pipeline } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { pipeline, Readable, type Transform } from 'node:stream';
+import type { ExtensionState } from '../db/schema.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import type { FileRepo, FileView } from '../db/repos/file-repo.js';
@@ -15,6 +17,10 @@ import { createObjectId, createUniqueSuffix } from './ids.js';
 import type { AddressAllowlist } from './ip-guard.js';
 import { formatCoordinates, joinFilePath, withUniqueSuffix } from './naming.js';
 import { type AnalysisDeps, analyzeFile } from './analyze-file.js';
+import type { LibraryEvents } from '../events/library-events.js';
+import type { EventBus, FileEvent } from '../events/pubsub.js';
+import type { ExtensionService } from '../extensions/extension-service.js';
+import { ProgressStream } from './progress-stream.js';
 import { assertTypeAllowed } from './type-policy.js';
 import { HashingStream } from './hashing-stream.js';
 import { parseUploadRequest, type UploadParams } from './request.js';
@@ -28,6 +34,11 @@ export interface UploadDeps {
   allowlist: AddressAllowlist;
   customFields: CustomFieldService;
   analysis: AnalysisDeps;
+  events: LibraryEvents;
+  extensions: Pick<ExtensionService, 'enqueue' | 'trySync'>;
+  bus: EventBus;
+  /** Wakes the job runner after a commit queued jobs. */
+  notifyJobs: () => void;
 }
 
 export const blobKeyFor = (versionId: string) => `files/${versionId}`;
@@ -76,7 +87,11 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
     onEmpty: () => badRequest('file', 'Your request contains invalid file parameter. The file is empty.'),
   });
   const hash = new HashingStream('sha256');
-  const body = pipeline(source.stream, limit, sniff, hash, () => {});
+  const stages: Transform[] = [limit, sniff, hash];
+  if (request.uploadId) stages.push(new ProgressStream(deps.bus, request.uploadId, source.declaredSize ?? null));
+  // pipeline destroys every stage when one fails, so the store sees the error and keeps nothing.
+  pipeline([source.stream, ...stages], () => {});
+  const body = stages[stages.length - 1] as Transform;
 
   let size: number;
   try {
@@ -85,6 +100,7 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
     throw source.describeError(error);
   }
 
+  let view: FileView;
   try {
     const type = detected as DetectedType;
     const found = await withLocalFile(store, blobKey, (file) => analyzeFile(file, type, deps.analysis));
@@ -101,7 +117,11 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
         );
       }
     }
-    return commitVersion(deps.db, {
+    if (request.extensions.length > 0 && type.fileType !== 'image') {
+      throw badRequest('extensions', `Your request contains invalid extensions parameter. Extensions apply to images only; this file is ${type.mime}.`);
+    }
+    const published: FileEvent[] = [];
+    view = commitVersion(deps.db, {
       versionId,
       blobKey,
       folder: request.folder,
@@ -123,9 +143,64 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
       isPublished: request.isPublished,
       resolveCustomMetadata: (previous) =>
         completeCustomMetadata(request.customMetadata ?? (request.overwriteCustomMetadata ? {} : (previous ?? {})), fields, 'customMetadata'),
+      extensionStatus: request.extensions.length > 0 ? Object.fromEntries(request.extensions.map((e) => [e.name, 'pending' as const])) : null,
+      onCommit: (tx, committed, created) => {
+        published.push(deps.events.record(tx, created ? 'file.created' : 'file-version.created', committed));
+        deps.extensions.enqueue(tx, committed, request.extensions, request.webhookUrl);
+      },
     });
+    deps.events.publish(published);
   } catch (error) {
     await store.delete(blobKey);
+    throw error;
+  }
+  deps.notifyJobs();
+  if (request.extensions.length === 0) return view;
+  await deps.extensions.trySync(view, request.extensions, request.webhookUrl);
+  return deps.files.findVersion(view.file.id, view.version.id) ?? view;
+}
+
+/**
+ * Adds a version made by Stowage itself (e.g. remove-bg's cut-out) to an existing file: same path, the current
+ * version's attributes kept, the new bytes analysed like an upload.
+ */
+export async function addVersionFromBytes(deps: UploadDeps, of: FileView, bytes: Buffer, extensionStatus: Record<string, ExtensionState>): Promise<FileView> {
+  const current = deps.files.findById(of.file.id) ?? of;
+  const versionId = createObjectId();
+  const blobKey = blobKeyFor(versionId);
+  const type = await detectType(bytes.subarray(0, SNIFF_BYTES), current.file.name);
+  await deps.store.put(blobKey, Readable.from([bytes]));
+  try {
+    const found = await withLocalFile(deps.store, blobKey, (file) => analyzeFile(file, type, deps.analysis));
+    const published: FileEvent[] = [];
+    const view = commitVersion(deps.db, {
+      versionId,
+      blobKey,
+      folder: current.file.folderPath,
+      chooseName: () => current.file.name,
+      useUniqueFileName: false,
+      overwriteFile: true,
+      overwriteTags: false,
+      overwriteAITags: false,
+      size: bytes.length,
+      mime: type.mime,
+      fileType: type.fileType,
+      ...found,
+      format: found.format ?? type.ext ?? null,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      tags: current.version.tags,
+      customCoordinates: current.version.customCoordinates,
+      description: current.version.description,
+      isPrivateFile: current.version.isPrivateFile,
+      isPublished: current.version.isPublished,
+      resolveCustomMetadata: () => current.version.customMetadata,
+      extensionStatus,
+      onCommit: (tx, committed) => published.push(deps.events.record(tx, 'file-version.created', committed)),
+    });
+    deps.events.publish(published);
+    return view;
+  } catch (error) {
+    await deps.store.delete(blobKey);
     throw error;
   }
 }

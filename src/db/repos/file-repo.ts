@@ -15,8 +15,8 @@ export type DbOrTx = Db | Tx;
 export class FileRepo {
   constructor(private readonly db: Db) {}
 
-  findById(fileId: string): FileView | undefined {
-    const row = this.db
+  findById(fileId: string, tx: DbOrTx = this.db): FileView | undefined {
+    const row = tx
       .select({ file: files, version: fileVersions })
       .from(files)
       .innerJoin(fileVersions, eq(fileVersions.id, files.currentVersionId))
@@ -35,8 +35,8 @@ export class FileRepo {
     return row ?? undefined;
   }
 
-  findVersion(fileId: string, versionId: string): FileView | undefined {
-    const row = this.db
+  findVersion(fileId: string, versionId: string, tx: DbOrTx = this.db): FileView | undefined {
+    const row = tx
       .select({ file: files, version: fileVersions })
       .from(fileVersions)
       .innerJoin(files, eq(files.id, fileVersions.fileId))

@@ -1,0 +1,40 @@
+import { createPubSub, type PubSub } from 'graphql-yoga';
+import type { ExtensionState } from '../db/schema.js';
+
+export interface ExtensionStatusEvent {
+  fileId: string;
+  status: Record<string, ExtensionState>;
+}
+
+/** A library event, shaped like ImageKit's account webhook envelope. */
+export interface FileEvent {
+  id: string;
+  type: string;
+  createdAt: string;
+  fileId: string;
+  filePath: string;
+  versionId: string | null;
+  data: Record<string, unknown>;
+}
+
+export interface UploadProgressEvent {
+  uploadId: string;
+  bytesReceived: number;
+  /** The declared size when the client sent one, else `null`. */
+  bytesTotal: number | null;
+  done: boolean;
+}
+
+/**
+ * Topics of the live events. The in-memory pub/sub serves one process; the same topics over a shared event
+ * target (Redis) make events independent of the process that did the work.
+ */
+export type Topics = {
+  extensionStatus: [fileId: string, payload: ExtensionStatusEvent];
+  fileEvents: [payload: FileEvent];
+  uploadProgress: [uploadId: string, payload: UploadProgressEvent];
+};
+
+export type EventBus = PubSub<Topics>;
+
+export const createEventBus = (): EventBus => createPubSub<Topics>();

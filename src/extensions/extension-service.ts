@@ -1,0 +1,154 @@
+import fs from 'node:fs/promises';
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import type { FileRepo, FileView } from '../db/repos/file-repo.js';
+import { type AITag, type ExtensionState, fileVersions } from '../db/schema.js';
+import type { LibraryEvents } from '../events/library-events.js';
+import type { EventBus, FileEvent } from '../events/pubsub.js';
+import type { Job, JobQueue } from '../jobs/job-queue.js';
+import type { JobHandler } from '../jobs/job-runner.js';
+import { toFileDetails } from '../library/file-details.js';
+import type { Logger } from '../logger.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { withLocalFile } from '../storage/local-file.js';
+import type { WebhookOutbox } from '../webhooks/outbox.js';
+import type { AutoTaggingName, ExtensionRequest } from './extension-request.js';
+import type { ExtensionModels } from './extension-models.js';
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+export const AUTO_TAG_JOB = 'extension.auto-tag';
+export const REMOVE_BG_JOB = 'extension.remove-bg';
+
+export interface ExtensionJobPayload {
+  fileId: string;
+  versionId: string;
+  extension: ExtensionRequest;
+  webhookUrl: string | null;
+}
+
+export interface ExtensionServiceDeps {
+  db: Db;
+  files: FileRepo;
+  store: BlobStore;
+  queue: JobQueue;
+  outbox: WebhookOutbox;
+  events: LibraryEvents;
+  bus: EventBus;
+  models: ExtensionModels;
+  urlEndpoint: string;
+  log: Logger;
+  /** How long `uploadFile` waits for auto-tagging before answering `pending`. */
+  syncBudgetMs: number;
+  /** Creates the remove-bg version; provided by the upload pipeline. */
+  storeNewVersion: (of: FileView, png: Buffer, extensionStatus: Record<string, ExtensionState>) => Promise<FileView>;
+  fetchImage: (url: string) => Promise<Buffer>;
+}
+
+/**
+ * Runs ImageKit's extensions: queues them with the upload (durably, in its transaction), tries auto-tagging
+ * within a small time budget so the response can say `success`, and finishes the rest as jobs. Each result updates
+ * `extensionStatus`, reaches subscribers, the request's `webhookUrl` (ImageKit's 5A payload) and account webhooks.
+ */
+export class ExtensionService {
+  constructor(private readonly deps: ExtensionServiceDeps) {}
+
+  /** Queues every extension inside the upload's transaction. Auto-tagging jobs wait out the sync attempt. */
+  enqueue(tx: Tx, view: FileView, requests: readonly ExtensionRequest[], webhookUrl: string | null): void {
+    for (const extension of requests) {
+      const payload: ExtensionJobPayload = { fileId: view.file.id, versionId: view.version.id, extension, webhookUrl };
+      const isTagging = extension.name !== 'remove-bg';
+      this.deps.queue.enqueue(isTagging ? AUTO_TAG_JOB : REMOVE_BG_JOB, payload as unknown as Record<string, unknown>, { maxAttempts: 3, runAt: Date.now() + (isTagging ? this.deps.syncBudgetMs + 1000 : 0) }, tx);
+    }
+  }
+
+  /** Tries the auto-tagging extensions now, for at most the sync budget; later results land through the job. */
+  async trySync(view: FileView, requests: readonly ExtensionRequest[], webhookUrl: string | null): Promise<void> {
+    const tagging = requests.filter((r) => r.name !== 'remove-bg');
+    if (tagging.length === 0) return;
+    const work = Promise.all(tagging.map((extension) => this.autoTag({ fileId: view.file.id, versionId: view.version.id, extension, webhookUrl }).catch(() => undefined)));
+    await Promise.race([work, new Promise((r) => setTimeout(r, this.deps.syncBudgetMs).unref())]);
+  }
+
+  handlers(): Record<string, JobHandler> {
+    const onDead = (job: Job, error: unknown) => this.fail(job.payload as unknown as ExtensionJobPayload, error);
+    return {
+      [AUTO_TAG_JOB]: { concurrency: 1, leaseMs: 120_000, onDead, run: (job) => this.autoTag(job.payload as unknown as ExtensionJobPayload) },
+      [REMOVE_BG_JOB]: { concurrency: 1, leaseMs: 300_000, onDead, run: (job) => this.removeBackground(job.payload as unknown as ExtensionJobPayload) },
+    };
+  }
+
+  private version(payload: ExtensionJobPayload) {
+    return this.deps.db.select().from(fileVersions).where(and(eq(fileVersions.id, payload.versionId), eq(fileVersions.fileId, payload.fileId))).get();
+  }
+
+  private isPending(payload: ExtensionJobPayload): boolean {
+    return this.version(payload)?.extensionStatus?.[payload.extension.name] === 'pending';
+  }
+
+  private async autoTag(payload: ExtensionJobPayload): Promise<void> {
+    if (payload.extension.name === 'remove-bg' || !this.isPending(payload)) return;
+    const { maxTags, minConfidence } = payload.extension;
+    const name: AutoTaggingName = payload.extension.name;
+    const version = this.version(payload);
+    if (!version) return;
+    const tagger = await this.deps.models.tagger(name);
+    const image = await withLocalFile(this.deps.store, version.blobKey, (file) => fs.readFile(file));
+    const tags = await tagger.tag(image, { maxTags, minConfidence });
+    this.settle(payload, 'success', (tx, current) => {
+      const kept = (current.aiTags ?? []).filter((t) => t.source !== name);
+      const added: AITag[] = tags.map((t) => ({ name: t.name, confidence: Math.round(t.confidence * 100) / 100, source: name }));
+      tx.update(fileVersions).set({ aiTags: [...kept, ...added] }).where(eq(fileVersions.id, current.id)).run();
+    });
+  }
+
+  private async removeBackground(payload: ExtensionJobPayload): Promise<void> {
+    if (payload.extension.name !== 'remove-bg' || !this.isPending(payload)) return;
+    const options = payload.extension.options;
+    const view = this.deps.files.findVersion(payload.fileId, payload.versionId);
+    if (!view) return;
+    const remover = await this.deps.models.remover();
+    const image = await withLocalFile(this.deps.store, view.version.blobKey, (file) => fs.readFile(file));
+    const bgImage = options.bgImageUrl ? await this.deps.fetchImage(options.bgImageUrl) : undefined;
+    const png = await remover.removeBackground(image, { ...options, ...(bgImage ? { bgImage } : {}) });
+    if (!this.isPending(payload)) return;
+    const status = { ...(view.version.extensionStatus ?? {}), 'remove-bg': 'success' as const };
+    await this.deps.storeNewVersion(view, png, status);
+    this.settle(payload, 'success', () => {});
+  }
+
+  private fail(payload: ExtensionJobPayload, error: unknown): void {
+    this.deps.log.error(`Extension ${payload.extension.name} failed for ${payload.fileId}`, error);
+    this.settle(payload, 'failed', () => {}, error instanceof Error ? error.message : String(error));
+  }
+
+  /** Records the outcome once (a second settle of the same extension is a no-op) and tells everyone. */
+  private settle(payload: ExtensionJobPayload, outcome: 'success' | 'failed', apply: (tx: Tx, version: NonNullable<ReturnType<ExtensionService['version']>>) => void, reason?: string): void {
+    const name = payload.extension.name;
+    const published: FileEvent[] = [];
+    const view = this.deps.db.transaction(
+      (tx) => {
+        const version = tx.select().from(fileVersions).where(eq(fileVersions.id, payload.versionId)).get();
+        if (!version || version.extensionStatus?.[name] !== 'pending') return undefined;
+        apply(tx, version);
+        const status = { ...(version.extensionStatus ?? {}), [name]: outcome };
+        tx.update(fileVersions).set({ extensionStatus: status, updatedAt: new Date() }).where(eq(fileVersions.id, version.id)).run();
+        const updated = this.deps.files.findVersion(payload.fileId, payload.versionId, tx);
+        if (!updated) return undefined;
+        if (payload.webhookUrl) {
+          const body =
+            outcome === 'success'
+              ? { service: name, status: 'SUCCESS', fileObject: toFileDetails(this.deps.files.findById(payload.fileId, tx) ?? updated, this.deps.urlEndpoint) }
+              : { service: name, status: 'FAILURE', fileId: payload.fileId, error: { reason: reason ?? 'extension failed' } };
+          this.deps.outbox.toUrl(tx, payload.webhookUrl, { id: crypto.randomUUID(), type: `extension.${name}`, body });
+        }
+        if (outcome === 'success' && name !== 'remove-bg') published.push(this.deps.events.record(tx, 'file.updated', updated));
+        return updated;
+      },
+      { behavior: 'immediate' },
+    );
+    if (!view) return;
+    this.deps.events.publish(published);
+    this.deps.bus.publish('extensionStatus', payload.fileId, { fileId: payload.fileId, status: view.version.extensionStatus ?? {} });
+  }
+}

@@ -1,0 +1,65 @@
+import { eq } from 'drizzle-orm';
+import got from 'got';
+import type { Db } from '../db/client.js';
+import { type WebhookAttempt, webhookDeliveries } from '../db/schema.js';
+import type { Job } from '../jobs/job-queue.js';
+import type { JobHandler } from '../jobs/job-runner.js';
+import { type AddressAllowlist, createGuardedAgents } from '../upload/ip-guard.js';
+import { signWebhook } from './signatures.js';
+
+export interface WebhookDeliveryOptions {
+  secret: string;
+  /** Receivers must answer within this (ImageKit: 30 s). */
+  timeoutMs: number;
+  /** Give up this long after the event (ImageKit: 24 h). */
+  retryWindowMs: number;
+  allowlist: AddressAllowlist;
+}
+
+/** Retries: 5 s, 10 s, 20 s … at most an hour apart. */
+const retryDelay = (attempt: number) => Math.min(60 * 60 * 1000, 5000 * 2 ** Math.max(0, attempt - 1));
+
+/**
+ * The `webhook` job: POSTs one outbox row, signed, and records the attempt. A non-2xx answer or a timeout is
+ * retried with backoff until the retry window closes; then the delivery is marked failed.
+ */
+export function createWebhookHandler(db: Db, options: WebhookDeliveryOptions): JobHandler {
+  const agent = createGuardedAgents(options.allowlist);
+  const record = (id: string, attempt: WebhookAttempt, status: 'pending' | 'delivered' | 'failed') => {
+    const row = db.select({ attempts: webhookDeliveries.attempts }).from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).get();
+    db.update(webhookDeliveries).set({ attempts: [...(row?.attempts ?? []), attempt], status, updatedAt: new Date() }).where(eq(webhookDeliveries.id, id)).run();
+  };
+  return {
+    concurrency: 4,
+    leaseMs: options.timeoutMs + 30_000,
+    retryDelayMs: retryDelay,
+    async run(job: Job) {
+      const id = String(job.payload.deliveryId);
+      const delivery = db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).get();
+      if (!delivery || delivery.status !== 'pending') return;
+      const started = Date.now();
+      let statusCode: number | null = null;
+      let error: string | null = null;
+      try {
+        const response = await got.post(delivery.url, {
+          body: delivery.body,
+          headers: { 'content-type': 'application/json', 'user-agent': 'Stowage-Webhooks', ...signWebhook(options.secret, delivery.eventId, delivery.body, started) },
+          agent,
+          timeout: { request: options.timeoutMs },
+          retry: { limit: 0 },
+          throwHttpErrors: false,
+          followRedirect: false,
+        });
+        statusCode = response.statusCode;
+        if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
+      } catch (e) {
+        error = e instanceof Error ? e.message : String(e);
+      }
+      const attempt = { at: new Date(started).toISOString(), statusCode, error, durationMs: Date.now() - started };
+      if (!error) return record(id, attempt, 'delivered');
+      const giveUp = Date.now() + retryDelay(job.attempt) - delivery.createdAt.getTime() > options.retryWindowMs;
+      record(id, attempt, giveUp ? 'failed' : 'pending');
+      if (!giveUp) throw new Error(`Webhook to ${delivery.url} failed: ${error}`);
+    },
+  };
+}
