@@ -130,7 +130,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
     extensions,
   };
-  runner.register(WEBHOOK_JOB, createWebhookHandler(db, { secret: webhookSecret, timeoutMs: config.webhooks.timeoutMs, retryWindowMs: config.webhooks.retryWindowMs, allowlist }));
+  runner.register(WEBHOOK_JOB, createWebhookHandler(db, { secret: webhookSecret, timeoutMs: config.webhooks.timeoutMs, retryWindowMs: config.webhooks.retryWindowMs, retryBaseMs: config.webhooks.retryBaseMs, allowlist }));
   for (const [kind, jobHandler] of Object.entries(extensions.handlers())) runner.register(kind, jobHandler);
   runner.start();
 

@@ -48,6 +48,7 @@ const envSchema = z.object({
   STOWAGE_WEBHOOK_URLS: z.string().default(''),
   STOWAGE_WEBHOOK_TIMEOUT_MS: positiveInt('STOWAGE_WEBHOOK_TIMEOUT_MS').default(30_000),
   STOWAGE_WEBHOOK_RETRY_HOURS: positiveInt('STOWAGE_WEBHOOK_RETRY_HOURS').default(24),
+  STOWAGE_WEBHOOK_RETRY_BASE_MS: positiveInt('STOWAGE_WEBHOOK_RETRY_BASE_MS').default(5000),
   STOWAGE_AUTO_TAG_SYNC_MS: positiveInt('STOWAGE_AUTO_TAG_SYNC_MS').default(3000),
   STOWAGE_LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
 });
@@ -65,7 +66,7 @@ export interface Config {
   readonly urlFetch: { readonly timeoutMs: number; readonly maxRedirects: number; readonly allowlist: readonly string[] };
   readonly types: TypePolicy;
   readonly analysis: { readonly concurrency: number; readonly ffmpegPath: string | undefined; readonly ffprobePath: string | undefined };
-  readonly webhooks: { readonly secret: string | undefined; readonly urls: readonly string[]; readonly timeoutMs: number; readonly retryWindowMs: number };
+  readonly webhooks: { readonly secret: string | undefined; readonly urls: readonly string[]; readonly timeoutMs: number; readonly retryWindowMs: number; readonly retryBaseMs: number };
   readonly extensions: { readonly syncBudgetMs: number };
   readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
 }
@@ -129,6 +130,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       urls: splitList(e.STOWAGE_WEBHOOK_URLS),
       timeoutMs: e.STOWAGE_WEBHOOK_TIMEOUT_MS,
       retryWindowMs: e.STOWAGE_WEBHOOK_RETRY_HOURS * 3600 * 1000,
+      retryBaseMs: e.STOWAGE_WEBHOOK_RETRY_BASE_MS,
     },
     extensions: { syncBudgetMs: e.STOWAGE_AUTO_TAG_SYNC_MS },
     logLevel: e.STOWAGE_LOG_LEVEL,

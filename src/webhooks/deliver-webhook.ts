@@ -13,11 +13,10 @@ export interface WebhookDeliveryOptions {
   timeoutMs: number;
   /** Give up this long after the event (ImageKit: 24 h). */
   retryWindowMs: number;
+  /** First retry delay; each further one doubles, at most an hour apart (default 5 s). */
+  retryBaseMs: number;
   allowlist: AddressAllowlist;
 }
-
-/** Retries: 5 s, 10 s, 20 s … at most an hour apart. */
-const retryDelay = (attempt: number) => Math.min(60 * 60 * 1000, 5000 * 2 ** Math.max(0, attempt - 1));
 
 /**
  * The `webhook` job: POSTs one outbox row, signed, and records the attempt. A non-2xx answer or a timeout is
@@ -25,6 +24,7 @@ const retryDelay = (attempt: number) => Math.min(60 * 60 * 1000, 5000 * 2 ** Mat
  */
 export function createWebhookHandler(db: Db, options: WebhookDeliveryOptions): JobHandler {
   const agent = createGuardedAgents(options.allowlist);
+  const retryDelay = (attempt: number) => Math.min(60 * 60 * 1000, options.retryBaseMs * 2 ** Math.max(0, attempt - 1));
   const record = (id: string, attempt: WebhookAttempt, status: 'pending' | 'delivered' | 'failed') => {
     const row = db.select({ attempts: webhookDeliveries.attempts }).from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).get();
     db.update(webhookDeliveries).set({ attempts: [...(row?.attempts ?? []), attempt], status, updatedAt: new Date() }).where(eq(webhookDeliveries.id, id)).run();
