@@ -30,6 +30,7 @@ import sharp from 'sharp';
 import { type App, createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { runAnalysisBench } from './analysis-bench.js';
+import { runFanoutBench } from './fanout-bench.js';
 import { runLibraryBench } from './library-bench.js';
 
 const MiB = 1024 * 1024;
@@ -592,6 +593,8 @@ async function main(): Promise<void> {
     process.stdout.write(library.table);
     const analysis = await runAnalysisBench(tmp, log);
     process.stdout.write(analysis.table);
+    const fanout = await runFanoutBench(path.join(tmp, 'fanout'), log);
+    process.stdout.write(fanout.table);
 
     const results = {
       date: new Date().toISOString(),
@@ -630,6 +633,7 @@ async function main(): Promise<void> {
       table,
       library: library.results,
       analysis: analysis.results,
+      fanout: fanout.results,
     };
     await fsp.writeFile(path.join(benchDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   } finally {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import type { ExtensionState } from '../db/schema.js';
 
@@ -37,4 +38,9 @@ export type Topics = {
 
 export type EventBus = PubSub<Topics>;
 
-export const createEventBus = (): EventBus => createPubSub<Topics>();
+/** The in-memory bus. Every subscriber is one listener on its target, so Node's leak warning (at 10) is lifted. */
+export function createEventBus(): EventBus {
+  const eventTarget = new EventTarget();
+  setMaxListeners(0, eventTarget);
+  return createPubSub<Topics>({ eventTarget: eventTarget as never });
+}
