@@ -108,7 +108,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     outbox,
     events,
     bus,
-    models: overrides.models ?? createLocalModels(),
+    models: overrides.models ?? createLocalModels({ googleVision: config.extensions.googleVision }),
     urlEndpoint: config.urlEndpoint,
     log,
     syncBudgetMs: config.extensions.syncBudgetMs,

@@ -49,6 +49,8 @@ const envSchema = z.object({
   STOWAGE_WEBHOOK_TIMEOUT_MS: positiveInt('STOWAGE_WEBHOOK_TIMEOUT_MS').default(30_000),
   STOWAGE_WEBHOOK_RETRY_HOURS: positiveInt('STOWAGE_WEBHOOK_RETRY_HOURS').default(24),
   STOWAGE_WEBHOOK_RETRY_BASE_MS: positiveInt('STOWAGE_WEBHOOK_RETRY_BASE_MS').default(5000),
+  STOWAGE_GOOGLE_VISION_API_KEY: z.string().optional(),
+  STOWAGE_GOOGLE_VISION_ENDPOINT: z.string().url().optional(),
   STOWAGE_AUTO_TAG_SYNC_MS: positiveInt('STOWAGE_AUTO_TAG_SYNC_MS').default(3000),
   STOWAGE_LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
 });
@@ -67,7 +69,7 @@ export interface Config {
   readonly types: TypePolicy;
   readonly analysis: { readonly concurrency: number; readonly ffmpegPath: string | undefined; readonly ffprobePath: string | undefined };
   readonly webhooks: { readonly secret: string | undefined; readonly urls: readonly string[]; readonly timeoutMs: number; readonly retryWindowMs: number; readonly retryBaseMs: number };
-  readonly extensions: { readonly syncBudgetMs: number };
+  readonly extensions: { readonly syncBudgetMs: number; readonly googleVision: { readonly apiKey: string; readonly endpoint: string | undefined } | undefined };
   readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
 }
 
@@ -132,7 +134,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retryWindowMs: e.STOWAGE_WEBHOOK_RETRY_HOURS * 3600 * 1000,
       retryBaseMs: e.STOWAGE_WEBHOOK_RETRY_BASE_MS,
     },
-    extensions: { syncBudgetMs: e.STOWAGE_AUTO_TAG_SYNC_MS },
+    extensions: {
+      syncBudgetMs: e.STOWAGE_AUTO_TAG_SYNC_MS,
+      googleVision: e.STOWAGE_GOOGLE_VISION_API_KEY ? { apiKey: e.STOWAGE_GOOGLE_VISION_API_KEY, endpoint: e.STOWAGE_GOOGLE_VISION_ENDPOINT } : undefined,
+    },
     logLevel: e.STOWAGE_LOG_LEVEL,
   };
 }
