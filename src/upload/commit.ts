@@ -2,14 +2,15 @@ import { eq } from 'drizzle-orm';
 import { AppError } from '../errors.js';
 import type { Db } from '../db/client.js';
 import type { FileView } from '../db/repos/file-repo.js';
-import { type AITag, type ExtensionState, fileVersions, files, folders, type StoredAnalysis } from '../db/schema.js';
+import { type AITag, type ExtensionState, fileVersions, files, folders } from '../db/schema.js';
+import type { FileAnalysis } from './analyze-file.js';
 import { createObjectId } from './ids.js';
 import { folderChain, joinFilePath } from './naming.js';
 
 export const MAX_VERSIONS = 100;
 
 /** What the upload pipeline learnt about the stored bytes and what the request asked for. */
-export interface NewVersion {
+export interface NewVersion extends FileAnalysis {
   versionId: string;
   blobKey: string;
   folder: string;
@@ -21,19 +22,8 @@ export interface NewVersion {
   overwriteAITags: boolean;
   size: number;
   mime: string;
-  format: string | null;
-  hasTransparency: boolean | null;
   sha256: string;
-  pHash: string | null;
-  embeddedMetadata: Record<string, unknown> | null;
-  analysis: StoredAnalysis | null;
-  duration: number | null;
-  bitRate: number | null;
-  videoCodec: string | null;
-  audioCodec: string | null;
   fileType: 'image' | 'non-image';
-  width: number | null;
-  height: number | null;
   tags: string[] | null;
   customCoordinates: string | null;
   description: string | null;

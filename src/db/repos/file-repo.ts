@@ -15,24 +15,17 @@ export type DbOrTx = Db | Tx;
 export class FileRepo {
   constructor(private readonly db: Db) {}
 
+  /** Files as their current version. */
+  private current(tx: DbOrTx) {
+    return tx.select({ file: files, version: fileVersions }).from(files).innerJoin(fileVersions, eq(fileVersions.id, files.currentVersionId));
+  }
+
   findById(fileId: string, tx: DbOrTx = this.db): FileView | undefined {
-    const row = tx
-      .select({ file: files, version: fileVersions })
-      .from(files)
-      .innerJoin(fileVersions, eq(fileVersions.id, files.currentVersionId))
-      .where(eq(files.id, fileId))
-      .get();
-    return row ?? undefined;
+    return this.current(tx).where(eq(files.id, fileId)).get() ?? undefined;
   }
 
   findByPath(filePath: string, tx: DbOrTx = this.db): FileView | undefined {
-    const row = tx
-      .select({ file: files, version: fileVersions })
-      .from(files)
-      .innerJoin(fileVersions, eq(fileVersions.id, files.currentVersionId))
-      .where(eq(files.filePath, filePath))
-      .get();
-    return row ?? undefined;
+    return this.current(tx).where(eq(files.filePath, filePath)).get() ?? undefined;
   }
 
   findVersion(fileId: string, versionId: string, tx: DbOrTx = this.db): FileView | undefined {
