@@ -2,9 +2,6 @@ import type { AutoTaggingName } from './extension-request.js';
 import { createGoogleVisionTagger, type GoogleVisionOptions } from './google-vision-tagger.js';
 import { type BackgroundRemover, type ExtensionModels, ExtensionUnavailableError, type ImageTagger } from './extension-models.js';
 
-// Loaded on first use only: the models take seconds and hundreds of MB to load.
-const TAGGER_MODULE = './models/auto-tagger.js';
-const REMOVER_MODULE = './models/background-remover.js';
 
 /**
  * The models that run on this machine: an image tagger (both auto-tagging names use it and keep their own name
@@ -18,12 +15,13 @@ export function createLocalModels(cloud: { googleVision?: GoogleVisionOptions } 
   return {
     tagger: (name: AutoTaggingName) => {
       if (name === 'google-auto-tagging' && google) return Promise.resolve(google);
-      tagger ??= import(TAGGER_MODULE).then((m: { createLocalTagger: () => ImageTagger }) => m.createLocalTagger());
+      // Imported on first use only: the models take seconds and hundreds of MB to load.
+      tagger ??= import('./models/auto-tagger.js').then((m) => m.createLocalTagger());
       return tagger;
     },
     remover: () => {
-      remover ??= import(REMOVER_MODULE)
-        .then((m: { createLocalBackgroundRemover: () => Promise<BackgroundRemover> | BackgroundRemover }) => m.createLocalBackgroundRemover())
+      remover ??= import('./models/background-remover.js')
+        .then((m) => m.createLocalBackgroundRemover())
         .catch((error: unknown) => {
           remover = undefined;
           throw new ExtensionUnavailableError(`remove-bg is not available here: ${(error as Error).message}`);

@@ -1,0 +1,24 @@
+/**
+ * The 80 COCO object classes, in the order of the class index that the CenterNet model in
+ * `@vladmandic/human` (`models/centernet.json`) outputs: index 0 is `person`. Copied from that package's
+ * `src/object/labels.ts` (MIT).
+ */
+export const COCO_LABELS = [
+  'person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus',
+  'train', 'truck', 'boat', 'traffic light', 'fire hydrant', 'stop sign',
+  'parking meter', 'bench', 'bird', 'cat', 'dog', 'horse',
+  'sheep', 'cow', 'elephant', 'bear', 'zebra', 'giraffe',
+  'backpack', 'umbrella', 'handbag', 'tie', 'suitcase', 'frisbee',
+  'skis', 'snowboard', 'sports ball', 'kite', 'baseball bat', 'baseball glove',
+  'skateboard', 'surfboard', 'tennis racket', 'bottle', 'wine glass', 'cup',
+  'fork', 'knife', 'spoon', 'bowl', 'banana', 'apple',
+  'sandwich', 'orange', 'broccoli', 'carrot', 'hot dog', 'pizza',
+  'donut', 'cake', 'chair', 'couch', 'potted plant', 'bed',
+  'dining table', 'toilet', 'tv', 'laptop', 'mouse', 'remote',
+  'keyboard', 'cell phone', 'microwave', 'oven', 'toaster', 'sink',
+  'refrigerator', 'book', 'clock', 'vase', 'scissors', 'teddy bear',
+  'hair drier', 'toothbrush',
+] as const;
+
+/** One COCO object class name. */
+export type CocoLabel = (typeof COCO_LABELS)[number];
