@@ -32,6 +32,7 @@ import { loadConfig } from '../src/config.js';
 import { runAnalysisBench } from './analysis-bench.js';
 import { runFanoutBench } from './fanout-bench.js';
 import { runLibraryBench } from './library-bench.js';
+import { runModelsBench } from './models-bench.js';
 
 const MiB = 1024 * 1024;
 const HOST = '127.0.0.1';
@@ -595,6 +596,8 @@ async function main(): Promise<void> {
     process.stdout.write(analysis.table);
     const fanout = await runFanoutBench(path.join(tmp, 'fanout'), log);
     process.stdout.write(fanout.table);
+    const models = await runModelsBench(log);
+    process.stdout.write(models.table);
 
     const results = {
       date: new Date().toISOString(),
@@ -634,6 +637,7 @@ async function main(): Promise<void> {
       library: library.results,
       analysis: analysis.results,
       fanout: fanout.results,
+      models: models.results,
     };
     await fsp.writeFile(path.join(benchDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   } finally {
