@@ -142,7 +142,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     outbox,
     webhookSecret,
     listAssets: (options) => listAssets(db, customFields.list(), options),
-    manager: new FileManager(db, store, customFields, events, () => uploadDeps.notifyJobs()),
+    manager: new FileManager(db, store, customFields, events, () => uploadDeps.notifyJobs(), extensions),
     folders: (folderPath) => files.listFolders(normalizeFolder(folderPath)),
     uploadFile: (params) => uploadFile(uploadDeps, params),
   };

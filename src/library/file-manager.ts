@@ -8,6 +8,7 @@ import { createObjectId } from '../upload/ids.js';
 import { folderChain, formatCoordinates, joinFilePath, normalizeFolder, normalizeTags, parseCustomCoordinates, sanitizeFileName } from '../upload/naming.js';
 import type { FileEventType, LibraryEvents } from '../events/library-events.js';
 import type { FileEvent } from '../events/pubsub.js';
+import type { ExtensionRequest } from '../extensions/extension-request.js';
 import type { CustomFieldService } from './custom-fields.js';
 import { assertValidCustomMetadata, completeCustomMetadata } from './custom-metadata-values.js';
 
@@ -20,6 +21,16 @@ export interface FileDetailsPatch {
   customMetadata?: Record<string, unknown> | null;
   description?: string | null;
   publish?: { isPublished: boolean; includeFileVersions?: boolean | null } | null;
+  /** AI tag names to drop before any extension runs; `["all"]` drops every AI tag. */
+  removeAITags?: readonly string[] | null;
+  extensions?: readonly ExtensionRequest[] | null;
+  webhookUrl?: string | null;
+}
+
+/** What file management needs of the extension service. */
+export interface ExtensionStarter {
+  enqueue(tx: Tx, view: FileView, requests: readonly ExtensionRequest[], webhookUrl: string | null): void;
+  trySync(view: FileView, requests: readonly ExtensionRequest[], webhookUrl: string | null): Promise<void>;
 }
 
 export interface BulkResult {
@@ -44,6 +55,7 @@ export class FileManager {
     private readonly customFields: CustomFieldService,
     private readonly events: LibraryEvents,
     private readonly notifyJobs: () => void,
+    private readonly extensions: ExtensionStarter,
   ) {}
 
   /**
@@ -77,8 +89,8 @@ export class FileManager {
    * ImageKit's update-file-details: tags, customCoordinates, customMetadata, description; or, alone, publish.
    * @throws NOT_FOUND; BAD_REQUEST for invalid values or publish mixed with other changes.
    */
-  updateDetails(fileId: string, patch: FileDetailsPatch): FileView {
-    const changes = (['tags', 'customCoordinates', 'customMetadata', 'description'] as const).filter((k) => patch[k] !== undefined);
+  async updateDetails(fileId: string, patch: FileDetailsPatch): Promise<FileView> {
+    const changes = (['tags', 'customCoordinates', 'customMetadata', 'description', 'removeAITags', 'extensions'] as const).filter((k) => patch[k] != null && (k !== 'extensions' || patch.extensions?.length));
     if (patch.publish != null) {
       if (changes.length > 0) throw badRequest('publish', 'Your request cannot contain any other parameters when publish is present');
       return this.tx((tx, record) => {
@@ -89,11 +101,14 @@ export class FileManager {
         return this.updated(tx, record, fileId);
       });
     }
-    if (changes.length === 0) throw badRequest('tags', 'Nothing to update: send tags, customCoordinates, customMetadata, description or publish.');
+    if (changes.length === 0 && patch.tags === undefined && patch.customCoordinates === undefined && patch.description === undefined) {
+      throw badRequest('tags', 'Nothing to update: send tags, customCoordinates, customMetadata, description, removeAITags, extensions or publish.');
+    }
+    const requests = patch.extensions ?? [];
     const fields = this.customFields.list();
     if (patch.customMetadata) assertValidCustomMetadata(patch.customMetadata, fields, { parameter: 'customMetadata', allowNull: true });
     const tags = patch.tags === undefined ? undefined : patch.tags === null ? null : normalizeTags(patch.tags);
-    return this.tx((tx, record) => {
+    const view = this.tx((tx, record) => {
       const view = this.current(tx, fileId);
       const set: Partial<FileVersionRow> = { updatedAt: new Date() };
       if (tags !== undefined) set.tags = tags?.length ? tags : null;
@@ -113,9 +128,23 @@ export class FileManager {
       if (patch.customMetadata) {
         set.customMetadata = completeCustomMetadata({ ...(view.version.customMetadata ?? {}), ...patch.customMetadata }, fields, 'customMetadata');
       }
+      if (patch.removeAITags?.length) {
+        const drop = patch.removeAITags;
+        set.aiTags = drop.includes('all') ? null : (view.version.aiTags ?? []).filter((t) => !drop.includes(t.name));
+      }
+      if (requests.length > 0) {
+        if (view.version.fileType !== 'image') throw badRequest('extensions', `Extensions apply to images only; this file is ${view.version.mime}.`);
+        set.extensionStatus = { ...(view.version.extensionStatus ?? {}), ...Object.fromEntries(requests.map((r) => [r.name, 'pending' as const])) };
+      }
       tx.update(fileVersions).set(set).where(eq(fileVersions.id, view.version.id)).run();
-      return this.updated(tx, record, fileId);
+      const updated = this.updated(tx, record, fileId);
+      this.extensions.enqueue(tx, updated, requests, patch.webhookUrl ?? null);
+      return updated;
     });
+    if (requests.length === 0) return view;
+    this.notifyJobs();
+    await this.extensions.trySync(view, requests, patch.webhookUrl ?? null);
+    return this.db.transaction((tx) => this.current(tx, fileId));
   }
 
   private updated(tx: Tx, record: (type: FileEventType, view: FileView) => void, fileId: string): FileView {

@@ -1,6 +1,9 @@
 import { badRequest } from '../errors.js';
 import { isObjectId } from '../upload/ids.js';
+import { parseExtensions } from '../extensions/extension-request.js';
+import { parseWebhookUrl } from '../upload/request.js';
 import { builder } from './builder.js';
+import { ExtensionInput } from './extensions.js';
 import { assertFileId, FileRef } from './file.js';
 import { FolderRef } from './folder.js';
 
@@ -27,11 +30,18 @@ builder.mutationField('updateFileDetails', (t) =>
       customMetadata: t.arg({ type: 'JSONObject', description: 'Merged into the current values; a key set to null is removed.' }),
       description: t.arg.string(),
       publish: t.arg({ type: PublishInput, description: 'Cannot be combined with the other changes.' }),
+      removeAITags: t.arg.stringList({ description: 'AI tag names to remove before extensions run; ["all"] removes every AI tag.' }),
+      extensions: t.arg({ type: [ExtensionInput], description: 'Extensions to run on the current version, as on upload.' }),
+      webhookUrl: t.arg.string({ description: 'Receives each pending extension\'s final status.' }),
     },
     resolve: (_r, args, ctx) => {
       assertFileId(String(args.fileId));
-      const { fileId, ...patch } = args;
-      return ctx.services.manager.updateDetails(String(fileId), patch);
+      const { fileId, extensions, webhookUrl, ...patch } = args;
+      return ctx.services.manager.updateDetails(String(fileId), {
+        ...patch,
+        extensions: extensions ? parseExtensions(extensions) : null,
+        webhookUrl: parseWebhookUrl(webhookUrl),
+      });
     },
   }),
 );

@@ -52,7 +52,7 @@ export interface UploadRequest {
 
 export const MAX_DESCRIPTION_LENGTH = 1000;
 
-function parseWebhookUrl(raw: string | null | undefined): string | null {
+export function parseWebhookUrl(raw: string | null | undefined): string | null {
   if (raw == null || raw === '') return null;
   try {
     const url = new URL(raw);

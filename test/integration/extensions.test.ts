@@ -88,6 +88,25 @@ describe('extensions', () => {
     await expect.poll(() => account.received.some((h) => h.json.type === 'file-version.created' && h.json.data.fileId === file.fileId)).toBe(true);
   });
 
+  it('runs extensions and removes AI tags through updateFileDetails', async () => {
+    const up = await upload({ fileName: 'later.jpg' });
+    const fileId = up.data?.uploadFile.fileId;
+    const UPDATE = 'mutation($id: ID!, $ext: [ExtensionInput!], $rm: [String!]) { updateFileDetails(fileId: $id, extensions: $ext, removeAITags: $rm) { extensionStatus AITags { name source } } }';
+    const tagged = await t.gql(UPDATE, { id: fileId, ext: [{ googleAutoTagging: { maxTags: 3, minConfidence: 30 } }] });
+    expect(tagged.data?.updateFileDetails).toEqual({
+      extensionStatus: { 'google-auto-tagging': 'success' },
+      AITags: [
+        { name: 'Sky', source: 'google-auto-tagging' },
+        { name: 'Blue', source: 'google-auto-tagging' },
+        { name: 'Cloud', source: 'google-auto-tagging' },
+      ],
+    });
+    const removed = await t.gql(UPDATE, { id: fileId, rm: ['Blue'] });
+    expect(removed.data?.updateFileDetails.AITags.map((tag: { name: string }) => tag.name)).toEqual(['Sky', 'Cloud']);
+    const all = await t.gql(UPDATE, { id: fileId, rm: ['all'] });
+    expect(all.data?.updateFileDetails.AITags).toBeNull();
+  });
+
   it('lists deliveries with their attempts', async () => {
     const res = await t.gql('{ webhookDeliveries(limit: 50) { eventType url status attempts { statusCode error } payload } }');
     const delivered = res.data?.webhookDeliveries.filter((d: { status: string }) => d.status === 'delivered');
