@@ -13,6 +13,7 @@ import { FileManager } from './library/file-manager.js';
 import { listAssets } from './library/list-assets.js';
 import { normalizeFolder } from './upload/naming.js';
 import { ThumbnailMaker } from './delivery/thumbnail.js';
+import { TransformedImages } from './delivery/transformed-image.js';
 import type { Services } from './http/context.js';
 import { createGraphQLHandler } from './http/graphql.js';
 import { createRequestHandler } from './http/server.js';
@@ -158,6 +159,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       store,
       thumbnails: new ThumbnailMaker(store, { maxInputPixels: config.limits.maxImagePixels, ffmpegPath: binaries.ffmpeg, limiter: analysis.probeLimiter }),
       basePath: new URL(`${config.urlEndpoint}/`).pathname,
+      transformed: new TransformedImages(store, config.limits.maxImagePixels, config.analysis.concurrency),
+      privateKeys,
       log: (error) => log.error('Delivery failed', error),
     },
   });

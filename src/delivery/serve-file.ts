@@ -6,6 +6,11 @@ import type { BlobStore } from '../storage/blob-store.js';
 import { parseRange } from './range.js';
 import { hasThumbnail, THUMBNAIL_MIME, type ThumbnailMaker } from './thumbnail.js';
 import { THUMBNAIL_TRANSFORMATION, VERSION_QUERY_PARAM } from './urls.js';
+import { parseTransformation } from '../transform/transform-plan.js';
+import { checkSignedUrl } from './signed-url.js';
+import type { TransformedImages } from './transformed-image.js';
+
+const THUMBNAIL_NAME = THUMBNAIL_TRANSFORMATION.slice(2);
 
 export interface DeliveryDeps {
   files: FileRepo;
@@ -13,6 +18,9 @@ export interface DeliveryDeps {
   thumbnails: ThumbnailMaker;
   /** Path prefix of the URL endpoint (`/` or e.g. `/media/`), under which files are served. */
   basePath: string;
+  transformed: TransformedImages;
+  /** Keys that sign URLs (`ik-s`). */
+  privateKeys: readonly string[];
   log: (error: unknown) => void;
 }
 
@@ -28,11 +36,15 @@ interface DeliveryRequest {
   filePath: string;
   transformation: string | undefined;
   versionId: string | undefined;
+  /** The URL after the base path, as signed URLs sign it. */
+  rest: string;
+  attachment: boolean;
 }
 
 /** `/tr:n-x/a/b.jpg?ik-obj-version=…` → file path, transformation and version; `undefined` if not under basePath. */
 export function parseDeliveryUrl(rawUrl: string, basePath: string): DeliveryRequest | undefined {
-  const url = new URL(rawUrl, 'http://stowage.invalid');
+  // `//a.jpg` would parse as a host name; ImageKit's SDK makes such URLs when the endpoint has no trailing slash.
+  const url = new URL(rawUrl.replace(/^\/+/, '/'), 'http://stowage.invalid');
   if (!url.pathname.startsWith(basePath)) return undefined;
   const segments = url.pathname.slice(basePath.length).split('/').filter(Boolean);
   let transformation = url.searchParams.get('tr') ?? undefined;
@@ -46,7 +58,15 @@ export function parseDeliveryUrl(rawUrl: string, basePath: string): DeliveryRequ
     return undefined;
   }
   if (decoded.length === 0 || decoded.some((s) => s === '.' || s === '..' || s.includes('/'))) return undefined;
-  return { filePath: `/${decoded.join('/')}`, transformation, versionId: url.searchParams.get(VERSION_QUERY_PARAM) ?? undefined };
+  const rawPath = rawUrl.split('?')[0] as string;
+  const query = rawUrl.includes('?') ? rawUrl.slice(rawUrl.indexOf('?')) : '';
+  return {
+    filePath: `/${decoded.join('/')}`,
+    transformation,
+    versionId: url.searchParams.get(VERSION_QUERY_PARAM) ?? undefined,
+    rest: rawPath.slice(basePath.length) + query,
+    attachment: url.searchParams.get('ik-attachment') === 'true',
+  };
 }
 
 function sendError(res: ServerResponse, error: AppError): void {
@@ -78,21 +98,38 @@ export async function serveFile(deps: DeliveryDeps, req: IncomingMessage, res: S
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return true;
     }
+    const signature = checkSignedUrl(request.rest, deps.privateKeys);
+    if (signature === 'invalid') throw new AppError('UNAUTHENTICATED', 'The URL signature (ik-s) is not valid for this URL.', { parameter: 'ik-s' });
+    if (signature === 'expired') throw new AppError('UNAUTHENTICATED', 'The signed URL has expired (ik-t).', { parameter: 'ik-t' });
     const view = resolveView(deps, request);
     const { version } = view;
     let blobKey = version.blobKey;
     let mime = version.mime;
     let etag = `"${version.id}"`;
-    if (request.transformation !== undefined) {
-      if (request.transformation !== THUMBNAIL_TRANSFORMATION) {
-        throw new AppError('BAD_REQUEST', `Transformation "${request.transformation}" is not supported yet; only "${THUMBNAIL_TRANSFORMATION}" is.`, { parameter: 'tr' });
+    let varyAccept = false;
+    const plan = request.transformation === undefined ? undefined : parseTransformation(request.transformation);
+    const namedOnly = plan?.every((step) => Object.keys(step).length === 1 && step.n !== undefined) ?? false;
+    if (version.isPrivateFile && !namedOnly && signature !== 'valid') {
+      throw new AppError('UNAUTHENTICATED', 'This file is private: its original and unnamed transformations are only served on a signed URL.');
+    }
+    if (plan && !plan.some((step) => step.orig)) {
+      if (namedOnly) {
+        const names = plan.map((step) => step.n);
+        if (names.length !== 1 || names[0] !== THUMBNAIL_NAME) {
+          throw new AppError('BAD_REQUEST', `Unknown named transformation "${names.join(':')}"; the named transformation here is ${THUMBNAIL_NAME}.`, { parameter: 'tr' });
+        }
+        if (!hasThumbnail(version)) throw new AppError('BAD_REQUEST', 'Thumbnails are made for images and videos only.', { parameter: 'tr' });
+        blobKey = await deps.thumbnails.thumbnailOf(version);
+        mime = THUMBNAIL_MIME;
+        etag = `"${version.id}-thumbnail"`;
+      } else {
+        if (plan.some((step) => step.n !== undefined)) throw new AppError('BAD_REQUEST', 'A named transformation cannot be combined with other parameters here.', { parameter: 'tr' });
+        const derived = await deps.transformed.get(version, plan, req.headers.accept ?? '');
+        blobKey = derived.key;
+        mime = derived.mime;
+        etag = `"${version.id}-${derived.key.split('/').pop()}"`;
+        varyAccept = plan.some((step) => step.f === 'auto');
       }
-      if (!hasThumbnail(version)) throw new AppError('BAD_REQUEST', 'Thumbnails are made for images and videos only.', { parameter: 'tr' });
-      blobKey = await deps.thumbnails.thumbnailOf(version);
-      mime = THUMBNAIL_MIME;
-      etag = `"${version.id}-thumbnail"`;
-    } else if (version.isPrivateFile) {
-      throw new AppError('UNAUTHENTICATED', 'This file is private: its original is only served on a signed URL.');
     }
 
     const stat = await deps.store.stat(blobKey);
@@ -104,6 +141,8 @@ export async function serveFile(deps: DeliveryDeps, req: IncomingMessage, res: S
       'accept-ranges': 'bytes',
       'cache-control': version.isPrivateFile ? 'private, no-cache' : 'public, no-cache',
       ...SAFETY_HEADERS,
+      ...(varyAccept ? { vary: 'Accept' } : {}),
+      ...(request.attachment ? { 'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(view.file.name)}` } : {}),
     };
     if (req.headers['if-none-match']?.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}`)) {
       res.writeHead(304, headers).end();

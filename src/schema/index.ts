@@ -13,6 +13,7 @@ import './file-metadata.js';
 import './extensions.js';
 import './subscriptions.js';
 import './webhooks.js';
+import './signed-url.js';
 
 builder.queryType({});
 builder.mutationType({});

@@ -100,9 +100,9 @@ describe('delivery', () => {
 
   it('explains unsupported transformations and thumbnails of non-images', async () => {
     const file = await upload(await makeJpeg(10, 10), 'small.jpg', { useUniqueFileName: false });
-    const res = await fetch(`${t.url}/tr:w-100/small.jpg`);
+    const res = await fetch(`${t.url}/tr:n-unknown_preset/small.jpg`);
     expect(res.status).toBe(400);
-    expect((await res.json()).message).toMatch(/Transformation "w-100" is not supported yet/);
+    expect((await res.json()).message).toMatch(/Unknown named transformation "unknown_preset"/);
     const txt = await upload(Buffer.from('text'), 'note.txt', { useUniqueFileName: false });
     expect(txt.thumbnailUrl).toBeNull();
     expect((await fetch(`${t.url}/tr:n-ik_ml_thumbnail/note.txt`)).status).toBe(400);

@@ -1,0 +1,141 @@
+import sharp, { type Sharp } from 'sharp';
+import { invalidTransformation, MAX_OUTPUT_SIDE, type TransformPlan, type TransformStep, toSharpColour } from './transform-plan.js';
+
+export interface RenderContext {
+  /** The request's Accept header, for `f-auto`. */
+  accept: string;
+  /** The original's ImageKit format (`jpg`, `png`, …). */
+  originalFormat: string;
+  /** The file's `x,y,width,height`, for `fo-custom`. */
+  customCoordinates: string | null;
+  maxInputPixels: number;
+}
+
+export interface Rendered {
+  data: Buffer;
+  mime: string;
+}
+
+const GRAVITY: Record<string, string> = {
+  center: 'centre', top: 'north', bottom: 'south', left: 'west', right: 'east',
+  top_left: 'northwest', top_right: 'northeast', bottom_left: 'southwest', bottom_right: 'southeast',
+};
+
+const MIME: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', gif: 'image/gif' };
+
+/** Which format `f-auto` (or no `f`) serves: AVIF or WebP when the client accepts them, else the original's. */
+export function chooseFormat(requested: TransformStep['f'], accept: string, original: string): string {
+  if (requested && requested !== 'auto' && requested !== 'orig') return requested;
+  if (requested === 'auto') {
+    if (/image\/avif/.test(accept)) return 'avif';
+    if (/image\/webp/.test(accept)) return 'webp';
+  }
+  return MIME[original] ? original : 'png';
+}
+
+async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext): Promise<Buffer> {
+  let image: Sharp = sharp(input, { limitInputPixels: ctx.maxInputPixels, animated: false });
+  const meta = await image.metadata();
+  const srcW = meta.width ?? 1;
+  const srcH = meta.height ?? 1;
+  const dpr = step.dpr ?? 1;
+  const side = (d: TransformStep['w'], of: number) => (d ? Math.round(('px' in d ? d.px : d.fraction * of) * dpr) : undefined);
+  let w = side(step.w, srcW);
+  let h = side(step.h, srcH);
+  if (step.ar && (w === undefined) !== (h === undefined)) {
+    if (w !== undefined) h = Math.round((w * step.ar[1]) / step.ar[0]);
+    else if (h !== undefined) w = Math.round((h * step.ar[0]) / step.ar[1]);
+  }
+  if ((w ?? 0) > MAX_OUTPUT_SIDE || (h ?? 0) > MAX_OUTPUT_SIDE) throw invalidTransformation('w', `the output would exceed ${MAX_OUTPUT_SIDE} px.`);
+
+  if (step.rt !== undefined) image = step.rt === 'auto' ? image.rotate() : image.rotate(step.rt, { background: { r: 0, g: 0, b: 0, alpha: 0 } });
+  if (step.t !== undefined) image = image.trim({ threshold: step.t === true ? 10 : step.t });
+  if (step.fo === 'face') throw invalidTransformation('fo', 'face detection is not supported here; use fo-auto or fo-custom.');
+
+  const background = step.bg && step.bg !== 'blurred' ? toSharpColour(step.bg) : { r: 255, g: 255, b: 255, alpha: 1 };
+  if (step.fo === 'custom' && ctx.customCoordinates && step.cm !== 'extract') {
+    const [left, top, width, height] = ctx.customCoordinates.split(',').map(Number) as [number, number, number, number];
+    image = sharp(await image.extract({ left, top, width, height }).toBuffer(), { limitInputPixels: ctx.maxInputPixels });
+  }
+  if (w !== undefined || h !== undefined) {
+    if (step.cm === 'extract' || step.cm === 'pad_extract') {
+      const ew = Math.min(w ?? srcW, srcW);
+      const eh = Math.min(h ?? srcH, srcH);
+      let left = step.x ?? (step.xc !== undefined ? step.xc - Math.floor(ew / 2) : Math.floor((srcW - ew) / 2));
+      let top = step.y ?? (step.yc !== undefined ? step.yc - Math.floor(eh / 2) : Math.floor((srcH - eh) / 2));
+      left = Math.max(0, Math.min(left, srcW - ew));
+      top = Math.max(0, Math.min(top, srcH - eh));
+      image = image.extract({ left, top, width: ew, height: eh });
+      if (step.cm === 'pad_extract' && ((w ?? ew) > ew || (h ?? eh) > eh)) {
+        const padX = (w ?? ew) - ew;
+        const padY = (h ?? eh) - eh;
+        image = sharp(await image.toBuffer()).extend({ left: Math.floor(padX / 2), right: Math.ceil(padX / 2), top: Math.floor(padY / 2), bottom: Math.ceil(padY / 2), background });
+      }
+    } else if (step.cm === 'pad_resize') {
+      image = image.resize(w, h, { fit: 'contain', background });
+    } else {
+      const crop = step.c ?? 'maintain_ratio';
+      const fit = crop === 'force' ? 'fill' : crop === 'at_max' || crop === 'at_max_enlarge' ? 'inside' : crop === 'at_least' ? 'outside' : 'cover';
+      const position = step.fo === 'auto' ? sharp.strategy.attention : (GRAVITY[step.fo ?? 'center'] ?? 'centre');
+      image = image.resize(w, h, { fit, position, withoutEnlargement: crop === 'at_max' });
+    }
+  }
+  if (step.fl === 'h' || step.fl === 'h_v') image = image.flop();
+  if (step.fl === 'v' || step.fl === 'h_v') image = image.flip();
+  if (step.bl !== undefined) image = image.blur(Math.max(0.3, step.bl / 2));
+  for (const effect of step.e ?? []) {
+    if (effect === 'grayscale') image = image.greyscale();
+    if (effect === 'contrast') image = image.normalise();
+    if (effect === 'sharpen') image = image.sharpen();
+    if (effect === 'usm') image = image.sharpen({ sigma: 1, m1: 1, m2: 2 });
+  }
+  if (step.b) image = sharp(await image.toBuffer()).extend({ top: step.b.width, bottom: step.b.width, left: step.b.width, right: step.b.width, background: toSharpColour(step.b.color) });
+  if (step.r !== undefined || step.o !== undefined) {
+    const current = await image.png().toBuffer({ resolveWithObject: true });
+    const { width, height } = current.info;
+    image = sharp(current.data).ensureAlpha();
+    if (step.r !== undefined) {
+      const radius = step.r === 'max' ? Math.min(width, height) / 2 : step.r;
+      const mask = step.r === 'max' ? `<ellipse cx="${width / 2}" cy="${height / 2}" rx="${width / 2}" ry="${height / 2}"/>` : `<rect width="${width}" height="${height}" rx="${radius}" ry="${radius}"/>`;
+      image = sharp(await image.composite([{ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${mask}</svg>`), blend: 'dest-in' }]).png().toBuffer());
+    }
+    if (step.o !== undefined) image = sharp(await image.ensureAlpha().linear([1, 1, 1, step.o / 100], [0, 0, 0, 0]).png().toBuffer());
+  }
+  return image.png().toBuffer();
+}
+
+/**
+ * Runs a transformation plan on an image with sharp, step by step, and encodes the result in the format the
+ * last step's `f` (or the Accept header for `f-auto`) asks for. EXIF and colour profiles are stripped unless
+ * `md-true` / `cp-true`.
+ * @throws BAD_REQUEST (tr) for an unsupported combination or an output over the size cap.
+ */
+export async function renderImage(original: Buffer, plan: TransformPlan, ctx: RenderContext): Promise<Rendered> {
+  let current: Buffer = await sharp(original, { limitInputPixels: ctx.maxInputPixels }).rotate().toBuffer();
+  for (const step of plan) current = await applyStep(current, step, ctx);
+  const last: TransformStep = Object.assign({}, ...plan);
+  const format = chooseFormat(last.f, ctx.accept, ctx.originalFormat);
+  let out = sharp(current);
+  if (last.bg && last.bg !== 'blurred' && (format === 'jpg' || format === 'avif')) out = out.flatten({ background: toSharpColour(last.bg) });
+  if (last.md) out = out.withMetadata();
+  else if (last.cp) out = out.keepIccProfile();
+  const quality = last.q ?? 80;
+  switch (format) {
+    case 'jpg':
+      out = out.jpeg({ quality, progressive: last.pr ?? false, mozjpeg: true });
+      break;
+    case 'png':
+      out = out.png({ progressive: last.pr ?? false });
+      break;
+    case 'webp':
+      out = out.webp({ quality, lossless: last.lo ?? false });
+      break;
+    case 'avif':
+      out = out.avif({ quality, lossless: last.lo ?? false });
+      break;
+    case 'gif':
+      out = out.gif();
+      break;
+  }
+  return { data: await out.toBuffer(), mime: MIME[format] ?? 'application/octet-stream' };
+}

@@ -1,0 +1,142 @@
+import ImageKit from 'imagekit';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUrl } from '../../src/delivery/signed-url.js';
+import { TEST_KEY, startTestApp, type TestApp } from '../helpers/test-app.js';
+
+let t: TestApp;
+let photoUrl: string;
+let secret: { url: string; fileId: string };
+
+/** 400x300: left half red, right half blue, so crops and flips are visible in sampled pixels. */
+const twoTone = () =>
+  sharp({ create: { width: 400, height: 300, channels: 3, background: '#ff0000' } })
+    .composite([{ input: { create: { width: 200, height: 300, channels: 3, background: '#0000ff' } }, left: 200, top: 0 }])
+    .jpeg({ quality: 95 })
+    .withExif({ IFD0: { Make: 'Canon' } })
+    .toBuffer();
+
+const put = async (fileName: string, vars: Record<string, unknown> = {}) => {
+  const res = await t.upload(
+    'mutation($file: Upload!, $fileName: String!, $isPrivateFile: Boolean) { uploadFile(file: $file, fileName: $fileName, useUniqueFileName: false, isPrivateFile: $isPrivateFile) { fileId url } }',
+    { file: null, fileName, ...vars },
+    { path: 'variables.file', data: await twoTone(), filename: fileName },
+  );
+  return res.data?.uploadFile as { url: string; fileId: string };
+};
+
+async function fetchImage(url: string, accept = 'image/jpeg') {
+  const res = await fetch(url, { headers: { accept } });
+  const body = Buffer.from(await res.arrayBuffer());
+  return { res, body, meta: res.ok ? await sharp(body).metadata() : undefined };
+}
+
+async function pixel(body: Buffer, x: number, y: number) {
+  const { data, info } = await sharp(body).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const i = (y * info.width + x) * 3;
+  return [data[i], data[i + 1], data[i + 2]] as number[];
+}
+
+beforeAll(async () => {
+  t = await startTestApp();
+  photoUrl = (await put('photo.jpg')).url;
+  secret = await put('secret.jpg', { isPrivateFile: true });
+});
+afterAll(() => t.close());
+
+const tr = (steps: string, url = photoUrl) => url.replace(t.url, `${t.url}/tr:${steps}`);
+
+describe('image transformations', () => {
+  it('resizes by width keeping the ratio, in the path form and the query form', async () => {
+    const a = await fetchImage(tr('w-200'));
+    expect([a.meta?.width, a.meta?.height]).toEqual([200, 150]);
+    const b = await fetchImage(`${photoUrl}?tr=h-0.5`);
+    expect([b.meta?.width, b.meta?.height]).toEqual([200, 150]);
+  });
+
+  it('crops with maintain_ratio, forces, fits at_max, pads and extracts', async () => {
+    expect((await fetchImage(tr('w-100,h-100'))).meta).toMatchObject({ width: 100, height: 100 });
+    expect((await fetchImage(tr('w-100,h-50,c-force'))).meta).toMatchObject({ width: 100, height: 50 });
+    expect((await fetchImage(tr('w-100,h-100,c-at_max'))).meta).toMatchObject({ width: 100, height: 75 });
+    const padded = await fetchImage(tr('w-100,h-100,cm-pad_resize,bg-00FF00'));
+    expect(padded.meta).toMatchObject({ width: 100, height: 100 });
+    expect(await pixel(padded.body, 50, 2)).toEqual([expect.closeTo(0, -1.5), expect.closeTo(255, -1.5), expect.closeTo(0, -1.5)]);
+    const extracted = await fetchImage(tr('w-50,h-50,cm-extract,x-300,y-10'));
+    expect(extracted.meta).toMatchObject({ width: 50, height: 50 });
+    const [r, , b] = await pixel(extracted.body, 25, 25);
+    expect(b).toBeGreaterThan(200);
+    expect(r).toBeLessThan(50);
+  });
+
+  it('flips, rotates, turns grey, and chains steps in order', async () => {
+    const flipped = await fetchImage(tr('w-100,fl-h'));
+    expect((await pixel(flipped.body, 5, 5))[2]).toBeGreaterThan(200);
+    const rotated = await fetchImage(tr('rt-90'));
+    expect(rotated.meta).toMatchObject({ width: 300, height: 400 });
+    const grey = await pixel((await fetchImage(tr('w-100,e-grayscale'))).body, 10, 10);
+    expect(Math.max(...grey) - Math.min(...grey)).toBeLessThan(5);
+    const chained = await fetchImage(tr('w-200:rt-90'));
+    expect(chained.meta).toMatchObject({ width: 150, height: 200 });
+  });
+
+  it('chooses the format from f or the Accept header, strips EXIF unless md-true, and caches', async () => {
+    const auto = await fetchImage(tr('w-100,f-auto'), 'image/avif,image/webp,*/*');
+    expect(auto.res.headers.get('content-type')).toBe('image/avif');
+    expect(auto.res.headers.get('vary')).toBe('Accept');
+    const webp = await fetchImage(tr('w-100,f-auto'), 'image/webp,*/*');
+    expect(webp.meta?.format).toBe('webp');
+    expect((await fetchImage(tr('w-100,f-png'))).meta?.format).toBe('png');
+    expect((await fetchImage(tr('w-100'))).meta?.exif).toBeUndefined();
+    expect((await fetchImage(tr('w-100,md-true'))).meta?.exif).toBeDefined();
+    const first = await fetch(tr('w-123'));
+    const etag = first.headers.get('etag') as string;
+    expect((await fetch(tr('w-123'), { headers: { 'if-none-match': etag } })).status).toBe(304);
+    const same = await Promise.all(Array.from({ length: 4 }, () => fetch(tr('w-77')).then((r) => r.arrayBuffer())));
+    expect(new Set(same.map((b) => Buffer.from(b).toString('base64'))).size).toBe(1);
+  });
+
+  it('explains bad transformations', async () => {
+    const res = await fetch(tr('w-abc'));
+    expect(res.status).toBe(400);
+    expect((await res.json()).message).toMatch(/Invalid transformation parameter w/);
+    expect((await fetch(tr('fo-face,w-10,h-10'))).status).toBe(400);
+    expect((await fetch(tr('orig-true'))).status).toBe(200);
+  });
+});
+
+describe('signed URLs', () => {
+  it('verifies URLs signed by ImageKit\'s own SDK with the same key', async () => {
+    const imagekit = new ImageKit({ publicKey: 'public_x', privateKey: TEST_KEY, urlEndpoint: t.url });
+    const path = new URL(secret.url).pathname;
+    expect((await fetch(secret.url)).status).toBe(401);
+    const signed = imagekit.url({ path, signed: true, transformation: [{ width: '120' }] });
+    const ok = await fetchImage(signed);
+    expect(ok.res.status).toBe(200);
+    expect(ok.meta?.width).toBe(120);
+    const expiring = imagekit.url({ path, signed: true, expireSeconds: 300 });
+    expect((await fetch(expiring)).status).toBe(200);
+    const query = imagekit.url({ path, signed: true, transformation: [{ height: '30' }], transformationPosition: 'query' });
+    expect((await fetchImage(query)).meta?.height).toBe(30);
+  });
+
+  it('refuses tampered and expired signatures; named transformations work unsigned', async () => {
+    const rest = `tr:w-100/${new URL(secret.url).pathname.slice(1)}`;
+    const good = signUrl(t.url, rest, TEST_KEY, Math.floor(Date.now() / 1000) + 60);
+    expect((await fetch(good)).status).toBe(200);
+    expect((await fetch(good.replace('tr:w-100', 'tr:w-101'))).status).toBe(401);
+    expect((await fetch(signUrl(t.url, rest, 'private_other'))).status).toBe(401);
+    const expired = signUrl(t.url, rest, TEST_KEY, Math.floor(Date.now() / 1000) - 5);
+    const res = await fetch(expired);
+    expect(res.status).toBe(401);
+    expect((await res.json()).message).toMatch(/expired/);
+    expect((await fetch(tr('n-ik_ml_thumbnail', secret.url))).status).toBe(200);
+    expect((await fetch(tr('w-50', secret.url))).status).toBe(401);
+  });
+
+  it('hands out signed URLs through GraphQL', async () => {
+    const res = await t.gql('query($id: ID!) { signedUrl(fileId: $id, transformation: "w-64", expireSeconds: 120) }', { id: secret.fileId });
+    const url = res.data?.signedUrl as string;
+    expect(url).toMatch(/\/tr:w-64\/secret\.jpg\?ik-t=\d+&ik-s=[0-9a-f]{40}$/);
+    expect((await fetchImage(url)).meta?.width).toBe(64);
+  });
+});
