@@ -109,7 +109,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     outbox,
     events,
     bus,
-    models: overrides.models ?? createLocalModels({ googleVision: config.extensions.googleVision }),
+    models: overrides.models ?? createLocalModels({ googleVision: config.extensions.googleVision, awsRekognition: config.extensions.awsRekognition }),
     urlEndpoint: config.urlEndpoint,
     log,
     syncBudgetMs: config.extensions.syncBudgetMs,

@@ -51,6 +51,8 @@ const envSchema = z.object({
   STOWAGE_WEBHOOK_RETRY_BASE_MS: positiveInt('STOWAGE_WEBHOOK_RETRY_BASE_MS').default(5000),
   STOWAGE_GOOGLE_VISION_API_KEY: z.string().optional(),
   STOWAGE_GOOGLE_VISION_ENDPOINT: z.string().url().optional(),
+  STOWAGE_AWS_REKOGNITION_REGION: z.string().optional(),
+  STOWAGE_AWS_REKOGNITION_ENDPOINT: z.string().url().optional(),
   STOWAGE_AUTO_TAG_SYNC_MS: positiveInt('STOWAGE_AUTO_TAG_SYNC_MS').default(3000),
   STOWAGE_LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
 });
@@ -69,7 +71,7 @@ export interface Config {
   readonly types: TypePolicy;
   readonly analysis: { readonly concurrency: number; readonly ffmpegPath: string | undefined; readonly ffprobePath: string | undefined };
   readonly webhooks: { readonly secret: string | undefined; readonly urls: readonly string[]; readonly timeoutMs: number; readonly retryWindowMs: number; readonly retryBaseMs: number };
-  readonly extensions: { readonly syncBudgetMs: number; readonly googleVision: { readonly apiKey: string; readonly endpoint: string | undefined } | undefined };
+  readonly extensions: { readonly syncBudgetMs: number; readonly googleVision: { readonly apiKey: string; readonly endpoint: string | undefined } | undefined; readonly awsRekognition: { readonly region: string; readonly endpoint: string | undefined } | undefined };
   readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
 }
 
@@ -137,6 +139,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     extensions: {
       syncBudgetMs: e.STOWAGE_AUTO_TAG_SYNC_MS,
       googleVision: e.STOWAGE_GOOGLE_VISION_API_KEY ? { apiKey: e.STOWAGE_GOOGLE_VISION_API_KEY, endpoint: e.STOWAGE_GOOGLE_VISION_ENDPOINT } : undefined,
+      awsRekognition: e.STOWAGE_AWS_REKOGNITION_REGION ? { region: e.STOWAGE_AWS_REKOGNITION_REGION, endpoint: e.STOWAGE_AWS_REKOGNITION_ENDPOINT } : undefined,
     },
     logLevel: e.STOWAGE_LOG_LEVEL,
   };
