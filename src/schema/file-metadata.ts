@@ -1,8 +1,7 @@
 import { hammingDistance } from '../analysis/phash.js';
 import type { FileView } from '../db/repos/file-repo.js';
-import { fileNotFound } from '../errors.js';
 import { builder } from './builder.js';
-import { assertFileId, FileRef } from './file.js';
+import { FileRef, requireFile } from './file.js';
 
 /** ImageKit's legacy `metadata` object of one version. */
 export const FileMetadataRef = builder.objectRef<FileView>('FileMetadata').implement({
@@ -47,12 +46,7 @@ builder.queryField('fileMetadata', (t) =>
     nullable: true,
     description: 'The legacy metadata of a file\'s current version (ImageKit\'s GET /files/{fileId}/metadata).',
     args: { fileId: t.arg.id({ required: true }) },
-    resolve: (_r, { fileId }, ctx) => {
-      assertFileId(String(fileId));
-      const view = ctx.services.files.findById(String(fileId));
-      if (!view) throw fileNotFound();
-      return view;
-    },
+    resolve: (_r, { fileId }, ctx) => requireFile(ctx, fileId),
   }),
 );
 
@@ -79,9 +73,7 @@ builder.queryField('duplicates', (t) =>
       maxDistance: t.arg.int({ defaultValue: 10, description: 'Largest Hamming distance (0-64) that counts as similar.' }),
     },
     resolve: (_r, args, ctx) => {
-      assertFileId(String(args.fileId));
-      const view = ctx.services.files.findById(String(args.fileId));
-      if (!view) throw fileNotFound();
+      const view = requireFile(ctx, args.fileId);
       const maxDistance = Math.max(0, Math.min(64, args.maxDistance ?? 10));
       const exact = view.version.sha256 ? ctx.services.files.findCurrentBySha256(view.version.sha256).filter((v) => v.file.id !== view.file.id) : [];
       const similar = view.version.pHash

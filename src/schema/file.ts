@@ -4,6 +4,7 @@ import { fileUrl, thumbnailUrl } from '../delivery/urls.js';
 import { badRequest, fileNotFound } from '../errors.js';
 import { isObjectId } from '../upload/ids.js';
 import { AssetRef, type AssetValue, isFileView } from './asset.js';
+import type { Context } from '../http/context.js';
 import { builder } from './builder.js';
 
 export const FileTypeEnum = builder.enumType('FileType', {
@@ -58,17 +59,20 @@ export function assertFileId(fileId: string): void {
   if (!isObjectId(fileId)) throw badRequest('fileId', 'Your request contains invalid fileId parameter.');
 }
 
+/** The file (current version) with this id. @throws BAD_REQUEST for a malformed id, NOT_FOUND when there is none. */
+export function requireFile(ctx: Context, fileId: string | number): FileView {
+  assertFileId(String(fileId));
+  const view = ctx.services.files.findById(String(fileId));
+  if (!view) throw fileNotFound();
+  return view;
+}
+
 builder.queryField('file', (t) =>
   t.field({
     type: FileRef,
     nullable: true,
     description: 'One file by id, as its current version.',
     args: { fileId: t.arg.id({ required: true }) },
-    resolve: (_root, { fileId }, ctx) => {
-      assertFileId(String(fileId));
-      const view = ctx.services.files.findById(String(fileId));
-      if (!view) throw fileNotFound();
-      return view;
-    },
+    resolve: (_root, { fileId }, ctx) => requireFile(ctx, fileId),
   }),
 );

@@ -1,9 +1,9 @@
 import { signUrl } from '../delivery/signed-url.js';
 import { encodeFilePath } from '../delivery/urls.js';
-import { badRequest, fileNotFound } from '../errors.js';
+import { badRequest } from '../errors.js';
 import { parseTransformation, printTransformation } from '../transform/transform-plan.js';
 import { builder } from './builder.js';
-import { assertFileId } from './file.js';
+import { requireFile } from './file.js';
 
 builder.queryField('signedUrl', (t) =>
   t.string({
@@ -15,9 +15,7 @@ builder.queryField('signedUrl', (t) =>
       expireSeconds: t.arg.int({ description: 'Valid for this many seconds from now; without it the URL never expires.' }),
     },
     resolve: (_r, args, ctx) => {
-      assertFileId(String(args.fileId));
-      const view = ctx.services.files.findById(String(args.fileId));
-      if (!view) throw fileNotFound();
+      const view = requireFile(ctx, args.fileId);
       if (args.expireSeconds != null && args.expireSeconds < 1) throw badRequest('expireSeconds', 'expireSeconds must be at least 1.');
       const tr = args.transformation ? printTransformation(parseTransformation(args.transformation)) : undefined;
       const rest = `${tr ? `tr:${tr}/` : ''}${encodeFilePath(view.file.filePath)}`;
