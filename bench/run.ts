@@ -30,6 +30,7 @@ import sharp from 'sharp';
 import { type App, createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { runAnalysisBench } from './analysis-bench.js';
+import { runDeliveryBench } from './delivery-bench.js';
 import { runFanoutBench } from './fanout-bench.js';
 import { runLibraryBench } from './library-bench.js';
 import { runModelsBench } from './models-bench.js';
@@ -598,6 +599,8 @@ async function main(): Promise<void> {
     process.stdout.write(fanout.table);
     const models = await runModelsBench(log);
     process.stdout.write(models.table);
+    const delivery = await runDeliveryBench(tmp, log);
+    process.stdout.write(delivery.table);
 
     const results = {
       date: new Date().toISOString(),
@@ -638,6 +641,7 @@ async function main(): Promise<void> {
       analysis: analysis.results,
       fanout: fanout.results,
       models: models.results,
+      delivery: delivery.results,
     };
     await fsp.writeFile(path.join(benchDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   } finally {

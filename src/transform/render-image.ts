@@ -33,11 +33,13 @@ export function chooseFormat(requested: TransformStep['f'], accept: string, orig
   return MIME[original] ? original : 'png';
 }
 
-async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext): Promise<Buffer> {
-  let image: Sharp = sharp(input, { limitInputPixels: ctx.maxInputPixels, animated: false });
+/** Adds one step to a pipeline over `input`; the result is left unencoded so the caller picks the format. */
+async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext, first: boolean): Promise<Sharp> {
+  let image: Sharp = sharp(input, { limitInputPixels: ctx.maxInputPixels, animated: false, autoOrient: first });
   const meta = await image.metadata();
-  const srcW = meta.width ?? 1;
-  const srcH = meta.height ?? 1;
+  const turned = first && (meta.orientation ?? 1) >= 5;
+  const srcW = (turned ? meta.height : meta.width) ?? 1;
+  const srcH = (turned ? meta.width : meta.height) ?? 1;
   const dpr = step.dpr ?? 1;
   const side = (d: TransformStep['w'], of: number) => (d ? Math.round(('px' in d ? d.px : d.fraction * of) * dpr) : undefined);
   let w = side(step.w, srcW);
@@ -101,7 +103,7 @@ async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext)
     }
     if (step.o !== undefined) image = sharp(await image.ensureAlpha().linear([1, 1, 1, step.o / 100], [0, 0, 0, 0]).png().toBuffer());
   }
-  return image.png().toBuffer();
+  return image;
 }
 
 /**
@@ -111,11 +113,15 @@ async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext)
  * @throws BAD_REQUEST (tr) for an unsupported combination or an output over the size cap.
  */
 export async function renderImage(original: Buffer, plan: TransformPlan, ctx: RenderContext): Promise<Rendered> {
-  let current: Buffer = await sharp(original, { limitInputPixels: ctx.maxInputPixels }).rotate().toBuffer();
-  for (const step of plan) current = await applyStep(current, step, ctx);
+  let current: Buffer = original;
+  let out: Sharp = sharp(original);
+  for (const [i, step] of plan.entries()) {
+    out = await applyStep(current, step, ctx, i === 0);
+    // Between steps the next one needs the real size of this one's output: hand it over as fast, lossless PNG.
+    if (i < plan.length - 1) current = await out.png({ compressionLevel: 0 }).toBuffer();
+  }
   const last: TransformStep = Object.assign({}, ...plan);
   const format = chooseFormat(last.f, ctx.accept, ctx.originalFormat);
-  let out = sharp(current);
   if (last.bg && last.bg !== 'blurred' && (format === 'jpg' || format === 'avif')) out = out.flatten({ background: toSharpColour(last.bg) });
   if (last.md) out = out.withMetadata();
   else if (last.cp) out = out.keepIccProfile();

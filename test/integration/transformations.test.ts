@@ -2,6 +2,7 @@ import ImageKit from 'imagekit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUrl } from '../../src/delivery/signed-url.js';
+import { makeJpeg } from '../helpers/fixtures.js';
 import { TEST_KEY, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 let t: TestApp;
@@ -93,6 +94,18 @@ describe('image transformations', () => {
     expect((await fetch(tr('w-123'), { headers: { 'if-none-match': etag } })).status).toBe(304);
     const same = await Promise.all(Array.from({ length: 4 }, () => fetch(tr('w-77')).then((r) => r.arrayBuffer())));
     expect(new Set(same.map((b) => Buffer.from(b).toString('base64'))).size).toBe(1);
+  });
+
+  it('turns EXIF-rotated originals upright before transforming', async () => {
+    const res = await t.upload(
+      'mutation($file: Upload!) { uploadFile(file: $file, fileName: "sideways.jpg", useUniqueFileName: false) { url } }',
+      { file: null },
+      { path: 'variables.file', data: await makeJpeg(400, 100, { orientation: 6 }), filename: 'sideways.jpg' },
+    );
+    const url = res.data?.uploadFile.url as string;
+    expect((await fetchImage(tr('w-50', url))).meta).toMatchObject({ width: 50, height: 200 });
+    expect((await fetchImage(tr('w-50,rt-auto', url))).meta).toMatchObject({ width: 50, height: 200 });
+    expect((await fetchImage(tr('w-50:h-100', url))).meta).toMatchObject({ width: 25, height: 100 });
   });
 
   it('explains bad transformations', async () => {
