@@ -161,6 +161,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       basePath: new URL(`${config.urlEndpoint}/`).pathname,
       transformed: new TransformedImages(store, config.limits.maxImagePixels, config.analysis.concurrency),
       privateKeys,
+      namedTransformations: config.namedTransformations,
       log: (error) => log.error('Delivery failed', error),
     },
   });

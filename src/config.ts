@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseTransformation } from './transform/transform-plan.js';
 import { DEFAULT_DENIED_TYPES, type TypePolicy } from './upload/type-policy.js';
 
 const MiB = 1024 * 1024;
@@ -54,6 +55,7 @@ const envSchema = z.object({
   STOWAGE_AWS_REKOGNITION_REGION: z.string().optional(),
   STOWAGE_AWS_REKOGNITION_ENDPOINT: z.string().url().optional(),
   STOWAGE_AUTO_TAG_SYNC_MS: positiveInt('STOWAGE_AUTO_TAG_SYNC_MS').default(3000),
+  STOWAGE_NAMED_TRANSFORMATIONS: z.string().default(''),
   STOWAGE_LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
 });
 
@@ -72,6 +74,8 @@ export interface Config {
   readonly analysis: { readonly concurrency: number; readonly ffmpegPath: string | undefined; readonly ffprobePath: string | undefined };
   readonly webhooks: { readonly secret: string | undefined; readonly urls: readonly string[]; readonly timeoutMs: number; readonly retryWindowMs: number; readonly retryBaseMs: number };
   readonly extensions: { readonly syncBudgetMs: number; readonly googleVision: { readonly apiKey: string; readonly endpoint: string | undefined } | undefined; readonly awsRekognition: { readonly region: string; readonly endpoint: string | undefined } | undefined };
+  /** Named transformations (`n-<name>`) besides ik_ml_thumbnail: name → transformation string. */
+  readonly namedTransformations: Readonly<Record<string, string>>;
   readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
 }
 
@@ -141,6 +145,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       googleVision: e.STOWAGE_GOOGLE_VISION_API_KEY ? { apiKey: e.STOWAGE_GOOGLE_VISION_API_KEY, endpoint: e.STOWAGE_GOOGLE_VISION_ENDPOINT } : undefined,
       awsRekognition: e.STOWAGE_AWS_REKOGNITION_REGION ? { region: e.STOWAGE_AWS_REKOGNITION_REGION, endpoint: e.STOWAGE_AWS_REKOGNITION_ENDPOINT } : undefined,
     },
+    namedTransformations: parseNamedTransformations(e.STOWAGE_NAMED_TRANSFORMATIONS),
     logLevel: e.STOWAGE_LOG_LEVEL,
   };
 }
@@ -151,4 +156,25 @@ function isValidAllowEntry(entry: string): boolean {
     return !!addr && /^\d+$/.test(bits ?? '') && (/^[\d.]+$/.test(addr) || addr.includes(':'));
   }
   return /^[A-Za-z0-9.:\-[\]]+$/.test(entry);
+}
+
+/** `banner=w-1200,h-400;square=w-300,h-300,fo-auto` → `{ banner: "w-1200,h-400", … }`, each one checked. */
+function parseNamedTransformations(raw: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of raw.split(';').map((s) => s.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const name = entry.slice(0, eq).trim();
+    const value = entry.slice(eq + 1).trim();
+    if (eq < 1 || !/^[A-Za-z0-9_-]+$/.test(name) || !value) {
+      throw new ConfigError([`STOWAGE_NAMED_TRANSFORMATIONS: "${entry}" must be name=transformation, e.g. banner=w-1200,h-400`]);
+    }
+    try {
+      const plan = parseTransformation(value);
+      if (plan.some((step) => step.n !== undefined)) throw new Error('a named transformation cannot use another one');
+    } catch (error) {
+      throw new ConfigError([`STOWAGE_NAMED_TRANSFORMATIONS: "${name}": ${(error as Error).message}`]);
+    }
+    out[name] = value;
+  }
+  return out;
 }

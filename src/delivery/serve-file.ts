@@ -21,6 +21,8 @@ export interface DeliveryDeps {
   transformed: TransformedImages;
   /** Keys that sign URLs (`ik-s`). */
   privateKeys: readonly string[];
+  /** `n-<name>` → transformation string (besides ik_ml_thumbnail). */
+  namedTransformations: Readonly<Record<string, string>>;
   log: (error: unknown) => void;
 }
 
@@ -107,16 +109,19 @@ export async function serveFile(deps: DeliveryDeps, req: IncomingMessage, res: S
     let mime = version.mime;
     let etag = `"${version.id}"`;
     let varyAccept = false;
-    const plan = request.transformation === undefined ? undefined : parseTransformation(request.transformation);
+    let plan = request.transformation === undefined ? undefined : parseTransformation(request.transformation);
     const namedOnly = plan?.every((step) => Object.keys(step).length === 1 && step.n !== undefined) ?? false;
+    const named = namedOnly && plan?.length === 1 ? deps.namedTransformations[plan[0]?.n as string] : undefined;
+    if (named) plan = parseTransformation(named);
     if (version.isPrivateFile && !namedOnly && signature !== 'valid') {
       throw new AppError('UNAUTHENTICATED', 'This file is private: its original and unnamed transformations are only served on a signed URL.');
     }
     if (plan && !plan.some((step) => step.orig)) {
-      if (namedOnly) {
+      if (namedOnly && !named) {
         const names = plan.map((step) => step.n);
         if (names.length !== 1 || names[0] !== THUMBNAIL_NAME) {
-          throw new AppError('BAD_REQUEST', `Unknown named transformation "${names.join(':')}"; the named transformation here is ${THUMBNAIL_NAME}.`, { parameter: 'tr' });
+          const known = [THUMBNAIL_NAME, ...Object.keys(deps.namedTransformations)].join(', ');
+          throw new AppError('BAD_REQUEST', `Unknown named transformation "${names.join(':')}"; the named transformations here are ${known}.`, { parameter: 'tr' });
         }
         if (!hasThumbnail(version)) throw new AppError('BAD_REQUEST', 'Thumbnails are made for images and videos only.', { parameter: 'tr' });
         blobKey = await deps.thumbnails.thumbnailOf(version);

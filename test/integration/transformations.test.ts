@@ -117,6 +117,29 @@ describe('image transformations', () => {
   });
 });
 
+describe('named transformations', () => {
+  it('serves configured names, also unsigned on private files', async () => {
+    const app = await startTestApp({ STOWAGE_NAMED_TRANSFORMATIONS: 'square=w-80,h-80;tiny=w-10' });
+    try {
+      const res = await app.upload(
+        'mutation($file: Upload!) { uploadFile(file: $file, fileName: "p.jpg", useUniqueFileName: false, isPrivateFile: true) { url } }',
+        { file: null },
+        { path: 'variables.file', data: await twoTone(), filename: 'p.jpg' },
+      );
+      const url = res.data?.uploadFile.url as string;
+      const square = await fetchImage(url.replace(app.url, `${app.url}/tr:n-square`));
+      expect(square.meta).toMatchObject({ width: 80, height: 80 });
+      expect((await fetchImage(`${url}?tr=n-tiny`)).meta?.width).toBe(10);
+      const unknown = await fetch(url.replace(app.url, `${app.url}/tr:n-nope`));
+      expect(unknown.status).toBe(400);
+      expect((await unknown.json()).message).toMatch(/ik_ml_thumbnail, square, tiny/);
+      expect((await fetch(url.replace(app.url, `${app.url}/tr:w-80`))).status).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('signed URLs', () => {
   it('verifies URLs signed by ImageKit\'s own SDK with the same key', async () => {
     const imagekit = new ImageKit({ publicKey: 'public_x', privateKey: TEST_KEY, urlEndpoint: t.url });

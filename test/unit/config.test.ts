@@ -37,5 +37,7 @@ describe('configuration', () => {
       for (const name of ['PORT', 'STOWAGE_PLAN', 'STOWAGE_URL_FETCH_TIMEOUT_MS', 'STOWAGE_URL_ENDPOINT']) expect(message).toContain(name);
     }
     expect(() => loadConfig({ STOWAGE_URL_ALLOWLIST: 'not a host!' })).toThrow(/STOWAGE_URL_ALLOWLIST/);
+    expect(() => loadConfig({ STOWAGE_NAMED_TRANSFORMATIONS: 'banner=w-abc' })).toThrow(/STOWAGE_NAMED_TRANSFORMATIONS: "banner": Invalid transformation parameter w/);
+    expect(loadConfig({ STOWAGE_NAMED_TRANSFORMATIONS: 'banner=w-1200,h-400; sq=w-300' }).namedTransformations).toEqual({ banner: 'w-1200,h-400', sq: 'w-300' });
   });
 });
