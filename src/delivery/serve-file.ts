@@ -111,7 +111,8 @@ export async function serveFile(deps: DeliveryDeps, req: IncomingMessage, res: S
     let varyAccept = false;
     let plan = request.transformation === undefined ? undefined : parseTransformation(request.transformation);
     const namedOnly = plan?.every((step) => Object.keys(step).length === 1 && step.n !== undefined) ?? false;
-    const named = namedOnly && plan?.length === 1 ? deps.namedTransformations[plan[0]?.n as string] : undefined;
+    const name = namedOnly && plan?.length === 1 ? (plan[0]?.n as string) : undefined;
+    const named = name !== undefined && Object.hasOwn(deps.namedTransformations, name) ? deps.namedTransformations[name] : undefined;
     if (named) plan = parseTransformation(named);
     if (version.isPrivateFile && !namedOnly && signature !== 'valid') {
       throw new AppError('UNAUTHENTICATED', 'This file is private: its original and unnamed transformations are only served on a signed URL.');

@@ -133,6 +133,8 @@ describe('named transformations', () => {
       const unknown = await fetch(url.replace(app.url, `${app.url}/tr:n-nope`));
       expect(unknown.status).toBe(400);
       expect((await unknown.json()).message).toMatch(/ik_ml_thumbnail, square, tiny/);
+      expect((await fetch(url.replace(app.url, `${app.url}/tr:n-__proto__`))).status).toBe(400);
+      expect((await fetch(url.replace(app.url, `${app.url}/tr:n-constructor`))).status).toBe(400);
       expect((await fetch(url.replace(app.url, `${app.url}/tr:w-80`))).status).toBe(401);
     } finally {
       await app.close();
