@@ -57,7 +57,7 @@ const CSS_COLOURS: Record<string, string> = {
  * `RRGGBB` or `RRGGBBOO` form the plan keeps (see `toSharpColour`).
  */
 export function parseColour(param: string, raw: string): string {
-  const named = CSS_COLOURS[raw.toLowerCase()];
+  const named = Object.hasOwn(CSS_COLOURS, raw.toLowerCase()) ? CSS_COLOURS[raw.toLowerCase()] : undefined;
   if (named) return named === '00000000' ? '00000000' : named.toUpperCase();
   if (/^[0-9a-f]{6}$/i.test(raw) || /^[0-9a-f]{6}[0-9]{2}$/i.test(raw)) return raw.toUpperCase();
   if (/^[0-9a-f]{3}$/i.test(raw)) return [...raw.toUpperCase()].map((c) => c + c).join('');

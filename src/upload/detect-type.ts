@@ -73,7 +73,7 @@ export async function detectType(head: Buffer, fileName: string): Promise<Detect
     if (looksLikeSvg(head)) {
       mime = 'image/svg+xml';
       ext = 'svg';
-    } else if (nameExt && TEXT_TYPES[nameExt] && looksLikeText(head)) {
+    } else if (nameExt && Object.hasOwn(TEXT_TYPES, nameExt) && looksLikeText(head)) {
       mime = TEXT_TYPES[nameExt];
       ext = nameExt === 'htm' ? 'html' : nameExt;
     } else if (!found) {

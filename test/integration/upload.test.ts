@@ -56,6 +56,8 @@ describe('uploadFile over GraphQL multipart', () => {
     expect(fake.data?.uploadFile).toMatchObject({ fileType: 'NON_IMAGE', mime: 'application/octet-stream', width: null, height: null, thumbnailUrl: null });
     const text = await upload(Buffer.from('body { color: red }'), 'site.css');
     expect(text.data?.uploadFile).toMatchObject({ fileType: 'NON_IMAGE', mime: 'text/css' });
+    const proto = await upload(Buffer.from('plain words'), 'odd.constructor');
+    expect(proto.data?.uploadFile).toMatchObject({ fileType: 'NON_IMAGE', mime: 'application/octet-stream' });
     const svg = await upload(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="7"></svg>'), 'icon.svg');
     expect(svg.data?.uploadFile).toMatchObject({ fileType: 'IMAGE', mime: 'image/svg+xml', width: 10, height: 7 });
   });

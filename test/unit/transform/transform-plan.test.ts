@@ -27,6 +27,7 @@ describe('transformation parser', () => {
     ['w-100,,h-100', 'tr', /empty parameter/],
     ['cm-extract', 'cm', /extract needs w/],
     ['pr-yes', 'pr', /true or false/],
+    ['bg-constructor', 'bg', /not a colour/],
   ])('refuses %s naming %s', (input, parameter, message) => {
     try {
       parseTransformation(input);
