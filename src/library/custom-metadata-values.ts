@@ -17,7 +17,8 @@ const invalidCustomMetadata = (parameter: string, errors: Record<string, string>
  */
 export function assertValidCustomMetadata(values: CustomMetadata, fields: readonly CustomMetadataFieldRow[], options: { parameter: string; allowNull: boolean }): void {
   const byName = new Map(fields.map((f) => [f.name, f]));
-  const errors: Record<string, string> = {};
+  // No prototype: a field named `__proto__` must be reported like any other key.
+  const errors: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(values)) {
     const field = byName.get(name);
     if (!field) errors[name] = 'is not a custom metadata field';
@@ -40,7 +41,8 @@ export function assertValidCustomMetadata(values: CustomMetadata, fields: readon
 export function completeCustomMetadata(values: CustomMetadata, fields: readonly CustomMetadataFieldRow[], parameter: string): CustomMetadata {
   const out: CustomMetadata = {};
   for (const [k, v] of Object.entries(values)) if (v !== null) out[k] = v;
-  const errors: Record<string, string> = {};
+  // No prototype: a field named `__proto__` must be reported like any other key.
+  const errors: Record<string, string> = Object.create(null);
   for (const field of fields) {
     if (out[field.name] === undefined && field.schema.defaultValue !== undefined) out[field.name] = field.schema.defaultValue;
     if (out[field.name] === undefined && field.schema.isValueRequired) errors[field.name] = 'is required';

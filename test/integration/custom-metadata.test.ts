@@ -103,6 +103,7 @@ describe('custom metadata on uploads', () => {
 
   it.each([
     [{ nope: 1 }, 'nope', 'is not a custom metadata field'],
+    [JSON.parse('{"__proto__": 1}'), '__proto__', 'is not a custom metadata field'],
     [{ brand: 5 }, 'brand', 'should be of type string'],
     [{ brand: 'A' }, 'brand', 'at least 2 characters'],
     [{ price: 5000 }, 'price', 'at most 1000'],
