@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { count, eq } from 'drizzle-orm';
 import { AppError } from '../errors.js';
 import type { Db } from '../db/client.js';
 import type { FileView } from '../db/repos/file-repo.js';
@@ -117,7 +117,7 @@ export function commitVersion(db: Db, v: NewVersion, now = new Date()): FileView
       }
 
       if (!v.overwriteFile) throw fileAlreadyExists();
-      const versionCount = tx.select({ id: fileVersions.id }).from(fileVersions).where(eq(fileVersions.fileId, existing.id)).all().length;
+      const versionCount = tx.select({ n: count() }).from(fileVersions).where(eq(fileVersions.fileId, existing.id)).get()?.n ?? 0;
       if (versionCount >= MAX_VERSIONS) throw versionLimitReached(filePath);
       const previous = tx.select().from(fileVersions).where(eq(fileVersions.id, existing.currentVersionId)).get();
       const number = existing.versionCounter + 1;

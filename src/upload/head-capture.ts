@@ -1,9 +1,9 @@
 import { Transform, type TransformCallback } from 'node:stream';
 
 /**
- * Passes bytes through unchanged while keeping a copy of the first `keepBytes`. Once `sniffBytes` have
- * passed (or the stream ends sooner) it awaits `onSniff(head)` before letting more through, so a decision
- * taken from the first bytes (the size limit for the detected type) applies to the rest.
+ * Passes bytes through unchanged while keeping a copy of the first `sniffBytes`. Once they have passed (or the
+ * stream ends sooner) it awaits `onSniff(head)` before letting more through, so a decision taken from the first
+ * bytes (the type policy, the size limit for the detected type) applies to the rest.
  * An empty stream fails with `onEmpty()`.
  */
 export class HeadCapture extends Transform {
@@ -15,7 +15,6 @@ export class HeadCapture extends Transform {
   constructor(
     private readonly options: {
       sniffBytes: number;
-      keepBytes: number;
       onSniff: (head: Buffer) => Promise<void>;
       onEmpty: () => Error;
     },
@@ -23,26 +22,16 @@ export class HeadCapture extends Transform {
     super();
   }
 
-  /** The first bytes seen (at most `keepBytes`). */
-  get head(): Buffer {
-    return Buffer.concat(this.chunks);
-  }
-
-  /** True when the head holds the whole stream. */
-  get isWhole(): boolean {
-    return this.total === this.kept;
-  }
-
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.total += chunk.length;
-    if (this.kept < this.options.keepBytes) {
-      const piece = chunk.subarray(0, this.options.keepBytes - this.kept);
+    if (this.kept < this.options.sniffBytes) {
+      const piece = chunk.subarray(0, this.options.sniffBytes - this.kept);
       this.chunks.push(piece);
       this.kept += piece.length;
-    }
-    if (!this.sniffed && this.kept >= this.options.sniffBytes) {
-      this.sniff().then(() => cb(null, chunk), cb);
-      return;
+      if (this.kept >= this.options.sniffBytes) {
+        this.sniff().then(() => cb(null, chunk), cb);
+        return;
+      }
     }
     cb(null, chunk);
   }
@@ -61,6 +50,6 @@ export class HeadCapture extends Transform {
 
   private async sniff(): Promise<void> {
     this.sniffed = true;
-    await this.options.onSniff(this.head);
+    await this.options.onSniff(Buffer.concat(this.chunks));
   }
 }

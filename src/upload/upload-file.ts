@@ -76,7 +76,6 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
   const limit = new ByteLimit(maxAnyBytes, fileTooLarge);
   const sniff = new HeadCapture({
     sniffBytes: SNIFF_BYTES,
-    keepBytes: SNIFF_BYTES,
     onSniff: async (bytes) => {
       detected = await detectType(bytes, exactName);
       assertTypeAllowed(detected.mime, config.types);
