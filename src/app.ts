@@ -13,7 +13,9 @@ import { FileManager } from './library/file-manager.js';
 import { listAssets } from './library/list-assets.js';
 import { normalizeFolder } from './upload/naming.js';
 import { ThumbnailMaker } from './delivery/thumbnail.js';
+import { RenderQueue } from './delivery/render-queue.js';
 import { TransformedImages } from './delivery/transformed-image.js';
+import { TransformedVideos } from './delivery/transformed-video.js';
 import type { Services } from './http/context.js';
 import { createGraphQLHandler } from './http/graphql.js';
 import { createRequestHandler } from './http/server.js';
@@ -147,6 +149,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     folders: (folderPath) => files.listFolders(normalizeFolder(folderPath)),
     uploadFile: (params) => uploadFile(uploadDeps, params),
   };
+  const renders = new RenderQueue(createLimiter(config.analysis.concurrency), config.transform.waitMs);
+  const videos = new TransformedVideos(store, renders, {
+    ffmpeg: { ffmpegPath: binaries.ffmpeg, timeoutMs: config.transform.videoTimeoutMs },
+    frameLimiter: analysis.probeLimiter,
+    maxInputPixels: config.limits.maxImagePixels,
+    tokenKey: privateKeys[0] as string,
+  });
   const maxJsonBodyBytes = Math.ceil(config.limits.maxFileBytes / 3) * 4 + 1024 * 1024;
   const { yoga, preparsed } = createGraphQLHandler(services, log, { maxJsonBodyBytes });
   const handler = createRequestHandler({
@@ -159,7 +168,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       store,
       thumbnails: new ThumbnailMaker(store, { maxInputPixels: config.limits.maxImagePixels, ffmpegPath: binaries.ffmpeg, limiter: analysis.probeLimiter }),
       basePath: new URL(`${config.urlEndpoint}/`).pathname,
-      transformed: new TransformedImages(store, config.limits.maxImagePixels, config.analysis.concurrency),
+      transformed: new TransformedImages(store, renders, config.limits.maxImagePixels),
+      videos,
       privateKeys,
       namedTransformations: config.namedTransformations,
       log: (error) => log.error('Delivery failed', error),

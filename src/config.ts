@@ -56,6 +56,8 @@ const envSchema = z.object({
   STOWAGE_AWS_REKOGNITION_ENDPOINT: z.string().url().optional(),
   STOWAGE_AUTO_TAG_SYNC_MS: positiveInt('STOWAGE_AUTO_TAG_SYNC_MS').default(3000),
   STOWAGE_NAMED_TRANSFORMATIONS: z.string().default(''),
+  STOWAGE_TRANSFORM_WAIT_MS: positiveInt('STOWAGE_TRANSFORM_WAIT_MS').default(30_000),
+  STOWAGE_VIDEO_RENDER_TIMEOUT_MS: positiveInt('STOWAGE_VIDEO_RENDER_TIMEOUT_MS').default(30 * 60_000),
   STOWAGE_LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
 });
 
@@ -76,6 +78,8 @@ export interface Config {
   readonly extensions: { readonly syncBudgetMs: number; readonly googleVision: { readonly apiKey: string; readonly endpoint: string | undefined } | undefined; readonly awsRekognition: { readonly region: string; readonly endpoint: string | undefined } | undefined };
   /** Named transformations (`n-<name>`) besides ik_ml_thumbnail: name → transformation string. */
   readonly namedTransformations: Readonly<Record<string, string>>;
+  /** How long a delivery request waits for its render before a 503; how long ffmpeg may run on one video. */
+  readonly transform: { readonly waitMs: number; readonly videoTimeoutMs: number };
   readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
 }
 
@@ -146,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       awsRekognition: e.STOWAGE_AWS_REKOGNITION_REGION ? { region: e.STOWAGE_AWS_REKOGNITION_REGION, endpoint: e.STOWAGE_AWS_REKOGNITION_ENDPOINT } : undefined,
     },
     namedTransformations: parseNamedTransformations(e.STOWAGE_NAMED_TRANSFORMATIONS),
+    transform: { waitMs: e.STOWAGE_TRANSFORM_WAIT_MS, videoTimeoutMs: e.STOWAGE_VIDEO_RENDER_TIMEOUT_MS },
     logLevel: e.STOWAGE_LOG_LEVEL,
   };
 }

@@ -9,6 +9,10 @@ import { THUMBNAIL_TRANSFORMATION, VERSION_QUERY_PARAM } from './urls.js';
 import { parseTransformation } from '../transform/transform-plan.js';
 import { checkSignedUrl } from './signed-url.js';
 import type { TransformedImages } from './transformed-image.js';
+import { STREAM_FOLDER, type TransformedVideos } from './transformed-video.js';
+import { type Derivative, derivativeMime } from './derivative.js';
+import { MASTER_MANIFEST, type StreamProtocol } from '../transform/adaptive-stream.js';
+import type { TransformPlan } from '../transform/transform-plan.js';
 
 const THUMBNAIL_NAME = THUMBNAIL_TRANSFORMATION.slice(2);
 
@@ -19,6 +23,7 @@ export interface DeliveryDeps {
   /** Path prefix of the URL endpoint (`/` or e.g. `/media/`), under which files are served. */
   basePath: string;
   transformed: TransformedImages;
+  videos: TransformedVideos;
   /** Keys that sign URLs (`ik-s`). */
   privateKeys: readonly string[];
   /** `n-<name>` → transformation string (besides ik_ml_thumbnail). */
@@ -34,13 +39,42 @@ const SAFETY_HEADERS = {
 
 const notFound = () => new AppError('NOT_FOUND', 'The requested asset does not exist.');
 
+/** What a URL asks of a file besides the file itself: ImageKit's suffixes, or a file of an adaptive stream. */
+export type DeliverySuffix =
+  | { kind: 'thumbnail' }
+  | { kind: 'gif-video' }
+  | { kind: 'stream'; protocol: StreamProtocol }
+  | { kind: 'stream-file'; versionId: string; token: string; name: string };
+
 interface DeliveryRequest {
   filePath: string;
+  /** The same URL read as `<filePath>/<suffix>`, when it ends in one. */
+  suffixed?: { filePath: string; suffix: DeliverySuffix };
   transformation: string | undefined;
   versionId: string | undefined;
   /** The URL after the base path, as signed URLs sign it. */
   rest: string;
   attachment: boolean;
+}
+
+const SUFFIXES: Record<string, DeliverySuffix> = {
+  'ik-thumbnail.jpg': { kind: 'thumbnail' },
+  'ik-gif-video.mp4': { kind: 'gif-video' },
+  [MASTER_MANIFEST.hls]: { kind: 'stream', protocol: 'hls' },
+  [MASTER_MANIFEST.dash]: { kind: 'stream', protocol: 'dash' },
+};
+
+const joinPath = (segments: readonly string[]) => `/${segments.join('/')}`;
+
+function readSuffix(segments: readonly string[]): DeliveryRequest['suffixed'] {
+  const last = segments[segments.length - 1] as string;
+  if (segments.length >= 2 && Object.hasOwn(SUFFIXES, last)) return { filePath: joinPath(segments.slice(0, -1)), suffix: SUFFIXES[last] as DeliverySuffix };
+  const at = segments.length - 4;
+  if (at >= 1 && segments[at] === STREAM_FOLDER) {
+    const [versionId, token, name] = segments.slice(at + 1) as [string, string, string];
+    return { filePath: joinPath(segments.slice(0, at)), suffix: { kind: 'stream-file', versionId, token, name } };
+  }
+  return undefined;
 }
 
 /** `/tr:n-x/a/b.jpg?ik-obj-version=…` → file path, transformation and version; `undefined` if not under basePath. */
@@ -63,7 +97,8 @@ export function parseDeliveryUrl(rawUrl: string, basePath: string): DeliveryRequ
   const rawPath = rawUrl.split('?')[0] as string;
   const query = rawUrl.includes('?') ? rawUrl.slice(rawUrl.indexOf('?')) : '';
   return {
-    filePath: `/${decoded.join('/')}`,
+    filePath: joinPath(decoded),
+    suffixed: readSuffix(decoded),
     transformation,
     versionId: url.searchParams.get(VERSION_QUERY_PARAM) ?? undefined,
     rest: rawPath.slice(basePath.length) + query,
@@ -73,17 +108,92 @@ export function parseDeliveryUrl(rawUrl: string, basePath: string): DeliveryRequ
 
 function sendError(res: ServerResponse, error: AppError): void {
   const body = JSON.stringify({ message: error.message, help: HELP_TEXT, code: error.code });
-  res.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...SAFETY_HEADERS });
+  const retryAfter = error.details?.retryAfterSeconds;
+  res.writeHead(error.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}),
+    ...SAFETY_HEADERS,
+  });
   res.end(body);
 }
 
-function resolveView(deps: DeliveryDeps, request: DeliveryRequest): FileView {
-  const current = deps.files.findByPath(request.filePath);
+/** The file and version a request names, and the suffix it asks for; unpublished versions are not found. */
+function resolveView(deps: DeliveryDeps, request: DeliveryRequest): { view: FileView; suffix?: DeliverySuffix } {
+  let current = deps.files.findByPath(request.filePath);
+  let suffix: DeliverySuffix | undefined;
+  if (!current && request.suffixed) {
+    current = deps.files.findByPath(request.suffixed.filePath);
+    suffix = request.suffixed.suffix;
+  }
   if (!current) throw notFound();
-  const view = request.versionId ? deps.files.findVersion(current.file.id, request.versionId) : current;
+  const versionId = suffix?.kind === 'stream-file' ? suffix.versionId : request.versionId;
+  const view = versionId ? deps.files.findVersion(current.file.id, versionId) : current;
   if (!view || !view.version.isPublished) throw notFound();
-  return view;
+  return { view, suffix };
 }
+
+interface Delivered extends Derivative {
+  etag: string;
+  varyAccept: boolean;
+  /** The bytes at this URL never change (a stream file under its version and token). */
+  immutable: boolean;
+}
+
+/** Which blob answers the request: the original, its thumbnail, or a derivative rendered (once) for it. */
+async function chooseBlob(deps: DeliveryDeps, request: DeliveryRequest, view: FileView, suffix: DeliverySuffix | undefined, client: { signed: boolean; accept: string }): Promise<Delivered> {
+  const { version } = view;
+  const original: Delivered = { key: version.blobKey, mime: version.mime, etag: `"${version.id}"`, varyAccept: false, immutable: false };
+  const derived = (d: Derivative, varyAccept = false): Delivered => ({ ...d, etag: `"${version.id}-${d.key.split('/').pop()}"`, varyAccept, immutable: false });
+
+  if (suffix?.kind === 'stream-file') {
+    // The token in the path is the capability: only the (signed, where private) manifest hands it out.
+    const key = deps.videos.streamFileKey(version.id, suffix.token, suffix.name);
+    if (!key) throw notFound();
+    return { key, mime: derivativeMime(key), etag: `"${version.id}-${suffix.token}-${suffix.name}"`, varyAccept: false, immutable: true };
+  }
+
+  let plan = request.transformation === undefined ? undefined : parseTransformation(request.transformation);
+  const namedOnly = plan?.every((step) => Object.keys(step).length === 1 && step.n !== undefined) ?? false;
+  const name = namedOnly && plan?.length === 1 ? (plan[0]?.n as string) : undefined;
+  const named = name !== undefined && Object.hasOwn(deps.namedTransformations, name) ? deps.namedTransformations[name] : undefined;
+  if (named) plan = parseTransformation(named);
+  if (version.isPrivateFile && !namedOnly && !client.signed) {
+    throw new AppError('UNAUTHENTICATED', 'This file is private: its original and unnamed transformations are only served on a signed URL.');
+  }
+  if (plan?.some((step) => step.orig) && !suffix) return original;
+  if (plan && namedOnly && !named) {
+    const names = plan.map((step) => step.n);
+    if (names.length !== 1 || names[0] !== THUMBNAIL_NAME) {
+      const known = [THUMBNAIL_NAME, ...Object.keys(deps.namedTransformations)].join(', ');
+      throw new AppError('BAD_REQUEST', `Unknown named transformation "${names.join(':')}"; the named transformations here are ${known}.`, { parameter: 'tr' });
+    }
+    if (suffix) throw new AppError('BAD_REQUEST', `${THUMBNAIL_TRANSFORMATION} cannot be combined with a URL suffix.`, { parameter: 'tr' });
+    if (!hasThumbnail(version)) throw new AppError('BAD_REQUEST', 'Thumbnails are made for images and videos only.', { parameter: 'tr' });
+    return { key: await deps.thumbnails.thumbnailOf(version), mime: THUMBNAIL_MIME, etag: `"${version.id}-thumbnail"`, varyAccept: false, immutable: false };
+  }
+  if (plan?.some((step) => step.n !== undefined)) throw new AppError('BAD_REQUEST', 'A named transformation cannot be combined with other parameters here.', { parameter: 'tr' });
+  const steps = plan ?? [];
+  const varyAccept = steps.some((step) => step.f === 'auto');
+  const { accept } = client;
+  switch (suffix?.kind) {
+    case 'thumbnail':
+      return version.fileType === 'image'
+        ? derived(await deps.transformed.get(version, withDefaultFormat(steps, 'jpg'), accept), varyAccept)
+        : derived(await deps.videos.thumbnail(version, steps, accept), varyAccept);
+    case 'gif-video':
+      return derived(await deps.videos.gifVideo(version, steps));
+    case 'stream':
+      return derived(await deps.videos.streamMaster(version, steps, suffix.protocol));
+    default:
+      if (!plan) return original;
+      return version.mime.startsWith('video/') ? derived(await deps.videos.video(version, steps)) : derived(await deps.transformed.get(version, steps, accept), varyAccept);
+  }
+}
+
+/** `plan` with `f-<format>` on its last step unless some step already chose a format. */
+const withDefaultFormat = (plan: TransformPlan, format: 'jpg'): TransformPlan =>
+  plan.some((s) => s.f) ? plan : plan.length === 0 ? [{ f: format }] : [...plan.slice(0, -1), { ...plan[plan.length - 1], f: format }];
 
 /**
  * Serves a stored file (GET/HEAD) at `<basePath><filePath>`: the bytes of the current version, or of the
@@ -103,41 +213,9 @@ export async function serveFile(deps: DeliveryDeps, req: IncomingMessage, res: S
     const signature = checkSignedUrl(request.rest, deps.privateKeys);
     if (signature === 'invalid') throw new AppError('UNAUTHENTICATED', 'The URL signature (ik-s) is not valid for this URL.', { parameter: 'ik-s' });
     if (signature === 'expired') throw new AppError('UNAUTHENTICATED', 'The signed URL has expired (ik-t).', { parameter: 'ik-t' });
-    const view = resolveView(deps, request);
+    const { view, suffix } = resolveView(deps, request);
+    const { key: blobKey, mime, etag, varyAccept, immutable } = await chooseBlob(deps, request, view, suffix, { signed: signature === 'valid', accept: req.headers.accept ?? '' });
     const { version } = view;
-    let blobKey = version.blobKey;
-    let mime = version.mime;
-    let etag = `"${version.id}"`;
-    let varyAccept = false;
-    let plan = request.transformation === undefined ? undefined : parseTransformation(request.transformation);
-    const namedOnly = plan?.every((step) => Object.keys(step).length === 1 && step.n !== undefined) ?? false;
-    const name = namedOnly && plan?.length === 1 ? (plan[0]?.n as string) : undefined;
-    const named = name !== undefined && Object.hasOwn(deps.namedTransformations, name) ? deps.namedTransformations[name] : undefined;
-    if (named) plan = parseTransformation(named);
-    if (version.isPrivateFile && !namedOnly && signature !== 'valid') {
-      throw new AppError('UNAUTHENTICATED', 'This file is private: its original and unnamed transformations are only served on a signed URL.');
-    }
-    if (plan && !plan.some((step) => step.orig)) {
-      if (namedOnly && !named) {
-        const names = plan.map((step) => step.n);
-        if (names.length !== 1 || names[0] !== THUMBNAIL_NAME) {
-          const known = [THUMBNAIL_NAME, ...Object.keys(deps.namedTransformations)].join(', ');
-          throw new AppError('BAD_REQUEST', `Unknown named transformation "${names.join(':')}"; the named transformations here are ${known}.`, { parameter: 'tr' });
-        }
-        if (!hasThumbnail(version)) throw new AppError('BAD_REQUEST', 'Thumbnails are made for images and videos only.', { parameter: 'tr' });
-        blobKey = await deps.thumbnails.thumbnailOf(version);
-        mime = THUMBNAIL_MIME;
-        etag = `"${version.id}-thumbnail"`;
-      } else {
-        if (plan.some((step) => step.n !== undefined)) throw new AppError('BAD_REQUEST', 'A named transformation cannot be combined with other parameters here.', { parameter: 'tr' });
-        const derived = await deps.transformed.get(version, plan, req.headers.accept ?? '');
-        blobKey = derived.key;
-        mime = derived.mime;
-        etag = `"${version.id}-${derived.key.split('/').pop()}"`;
-        varyAccept = plan.some((step) => step.f === 'auto');
-      }
-    }
-
     const stat = await deps.store.stat(blobKey);
     if (!stat) throw notFound();
     const headers: Record<string, string | number> = {
@@ -145,7 +223,7 @@ export async function serveFile(deps: DeliveryDeps, req: IncomingMessage, res: S
       etag,
       'last-modified': version.createdAt.toUTCString(),
       'accept-ranges': 'bytes',
-      'cache-control': version.isPrivateFile ? 'private, no-cache' : 'public, no-cache',
+      'cache-control': `${version.isPrivateFile ? 'private' : 'public'}, ${immutable ? 'max-age=31536000, immutable' : 'no-cache'}`,
       ...SAFETY_HEADERS,
       ...(varyAccept ? { vary: 'Accept' } : {}),
       ...(request.attachment ? { 'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(view.file.name)}` } : {}),

@@ -1,5 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
-import { invalidTransformation, MAX_OUTPUT_SIDE, type TransformPlan, type TransformStep, toSharpColour } from './transform-plan.js';
+import { blurredBackground, invalidTransformation, MAX_OUTPUT_SIDE, type TransformPlan, type TransformStep, toSharpColour } from './transform-plan.js';
 
 export interface RenderContext {
   /** The request's Accept header, for `f-auto`. */
@@ -33,6 +33,26 @@ export function chooseFormat(requested: TransformStep['f'], accept: string, orig
   return MIME[original] ? original : 'png';
 }
 
+/**
+ * `cm-pad_resize,bg-blurred`: the picture fit inside w×h, centred on a blurred copy of itself that covers w×h,
+ * brightened or darkened by `brightness`.
+ */
+async function padOnBlurredCopy(image: Sharp, w: number, h: number, blurred: { intensity: number; brightness: number }, maxInputPixels: number): Promise<Sharp> {
+  const source = await image.png({ compressionLevel: 0 }).toBuffer();
+  const [content, backdrop] = await Promise.all([
+    sharp(source, { limitInputPixels: maxInputPixels }).resize(w, h, { fit: 'inside' }).png({ compressionLevel: 0 }).toBuffer({ resolveWithObject: true }),
+    sharp(source, { limitInputPixels: maxInputPixels })
+      .resize(w, h, { fit: 'cover' })
+      .blur(Math.max(0.3, blurred.intensity / 2))
+      .linear(1, blurred.brightness)
+      .png({ compressionLevel: 0 })
+      .toBuffer(),
+  ]);
+  const left = Math.floor((w - content.info.width) / 2);
+  const top = Math.floor((h - content.info.height) / 2);
+  return sharp(await sharp(backdrop).composite([{ input: content.data, left, top }]).png({ compressionLevel: 0 }).toBuffer());
+}
+
 /** Adds one step to a pipeline over `input`; the result is left unencoded so the caller picks the format. */
 async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext, first: boolean): Promise<Sharp> {
   let image: Sharp = sharp(input, { limitInputPixels: ctx.maxInputPixels, animated: false, autoOrient: first });
@@ -54,7 +74,8 @@ async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext,
   if (step.t !== undefined) image = image.trim({ threshold: step.t === true ? 10 : step.t });
   if (step.fo === 'face') throw invalidTransformation('fo', 'face detection is not supported here; use fo-auto or fo-custom.');
 
-  const background = step.bg && step.bg !== 'blurred' ? toSharpColour(step.bg) : { r: 255, g: 255, b: 255, alpha: 1 };
+  const blurred = step.bg ? blurredBackground(step.bg) : undefined;
+  const background = step.bg && !blurred ? toSharpColour(step.bg) : { r: 255, g: 255, b: 255, alpha: 1 };
   if (step.fo === 'custom' && ctx.customCoordinates && step.cm !== 'extract') {
     const [left, top, width, height] = ctx.customCoordinates.split(',').map(Number) as [number, number, number, number];
     image = sharp(await image.extract({ left, top, width, height }).toBuffer(), { limitInputPixels: ctx.maxInputPixels });
@@ -73,6 +94,8 @@ async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext,
         const padY = (h ?? eh) - eh;
         image = sharp(await image.toBuffer()).extend({ left: Math.floor(padX / 2), right: Math.ceil(padX / 2), top: Math.floor(padY / 2), bottom: Math.ceil(padY / 2), background });
       }
+    } else if (step.cm === 'pad_resize' && blurred && w !== undefined && h !== undefined) {
+      image = await padOnBlurredCopy(image, w, h, blurred, ctx.maxInputPixels);
     } else if (step.cm === 'pad_resize') {
       image = image.resize(w, h, { fit: 'contain', background });
     } else {
@@ -122,7 +145,7 @@ export async function renderImage(original: Buffer, plan: TransformPlan, ctx: Re
   }
   const last: TransformStep = Object.assign({}, ...plan);
   const format = chooseFormat(last.f, ctx.accept, ctx.originalFormat);
-  if (last.bg && last.bg !== 'blurred' && (format === 'jpg' || format === 'avif')) out = out.flatten({ background: toSharpColour(last.bg) });
+  if (last.bg && !blurredBackground(last.bg) && (format === 'jpg' || format === 'avif')) out = out.flatten({ background: toSharpColour(last.bg) });
   if (last.md) out = out.withMetadata();
   else if (last.cp) out = out.keepIccProfile();
   const quality = last.q ?? 80;

@@ -5,7 +5,11 @@ export type Dimension = { px: number } | { fraction: number };
 export type CropStrategy = 'maintain_ratio' | 'force' | 'at_max' | 'at_max_enlarge' | 'at_least';
 export type CropMode = 'pad_resize' | 'extract' | 'pad_extract';
 export type Focus = 'center' | 'top' | 'left' | 'bottom' | 'right' | 'top_left' | 'top_right' | 'bottom_left' | 'bottom_right' | 'auto' | 'custom' | 'face';
-export type OutputFormat = 'auto' | 'jpg' | 'png' | 'webp' | 'avif' | 'gif' | 'orig';
+export type OutputFormat = 'auto' | 'jpg' | 'png' | 'webp' | 'avif' | 'gif' | 'mp4' | 'webm' | 'orig';
+export type VideoCodec = 'h264' | 'vp9' | 'av1' | 'none';
+export type AudioCodec = 'aac' | 'opus' | 'none';
+/** Rendition heights `sr-` accepts for adaptive bitrate streaming. */
+export const STREAM_HEIGHTS = [240, 360, 480, 720, 1080, 1440, 2160] as const;
 export type Effect = 'grayscale' | 'contrast' | 'sharpen' | 'usm';
 
 /** One step of a transformation: what `w-300,h-200,c-force` asks for, typed and checked. */
@@ -22,7 +26,7 @@ export interface TransformStep {
   yc?: number;
   q?: number;
   f?: OutputFormat;
-  /** `RRGGBB` or `RRGGBBOO` (opacity 00–99), or `blurred`. */
+  /** `RRGGBB` or `RRGGBBOO` (opacity 00–99), or `blurred[_<intensity>|_auto][_<brightness>|_N<darkness>]`. */
   bg?: string;
   b?: { width: number; color: string };
   /** Degrees clockwise, or `auto` (EXIF). */
@@ -40,6 +44,14 @@ export interface TransformStep {
   t?: true | number;
   orig?: true;
   n?: string;
+  /** Video: start offset, end offset and duration, in seconds. */
+  so?: number;
+  eo?: number;
+  du?: number;
+  vc?: VideoCodec;
+  ac?: AudioCodec;
+  /** Video: rendition heights for adaptive bitrate streaming (`sr-240_360_720`). */
+  sr?: number[];
 }
 
 export type TransformPlan = TransformStep[];
@@ -72,6 +84,26 @@ export function toSharpColour(colour: string): { r: number; g: number; b: number
     b: Number.parseInt(colour.slice(4, 6), 16),
     alpha: colour.length === 8 ? Number(colour.slice(6)) / 99 : 1,
   };
+}
+
+const BLURRED = /^blurred(?:_(auto|\d{1,3}))?(?:_(N?)(\d{1,3}))?$/;
+
+/** The parts of a `bg-blurred…` value: blur intensity 1–100 (`auto` → 20) and a brightness shift -255–255. */
+export function blurredBackground(bg: string): { intensity: number; brightness: number } | undefined {
+  const m = BLURRED.exec(bg);
+  if (!m) return undefined;
+  const intensity = m[1] === undefined || m[1] === 'auto' ? 20 : Number(m[1]);
+  const brightness = (m[2] === 'N' ? -1 : 1) * Number(m[3] ?? 0);
+  if (intensity < 1 || intensity > 100 || Math.abs(brightness) > 255) return undefined;
+  return { intensity, brightness };
+}
+
+/** `blurred`, `blurred_25`, `blurred_auto`, `blurred_25_N30`: kept as written once checked. */
+function parseBlurredBackground(raw: string): string {
+  if (!blurredBackground(raw)) {
+    throw invalidTransformation('bg', `"${raw}" is not a blurred background: blurred[_<1-100>|_auto][_<0-255>|_N<0-255>].`);
+  }
+  return raw;
 }
 
 const isNumber = (raw: string) => /^-?\d+(\.\d+)?$/.test(raw);
@@ -145,10 +177,10 @@ function applyParam(step: TransformStep, token: string): void {
       step.q = number('q', need(), 1, 100);
       return;
     case 'f':
-      step.f = need() === 'jpeg' ? 'jpg' : oneOf('f', value, ['auto', 'jpg', 'png', 'webp', 'avif', 'gif', 'orig'] as const);
+      step.f = need() === 'jpeg' ? 'jpg' : oneOf('f', value, ['auto', 'jpg', 'png', 'webp', 'avif', 'gif', 'mp4', 'webm', 'orig'] as const);
       return;
     case 'bg':
-      step.bg = need() === 'blurred' ? 'blurred' : parseColour('bg', value);
+      step.bg = need().startsWith('blurred') ? parseBlurredBackground(value) : parseColour('bg', value);
       return;
     case 'b': {
       const [width, colour] = need().split('_');
@@ -192,6 +224,24 @@ function applyParam(step: TransformStep, token: string): void {
       if (!boolean('orig', need())) return;
       step.orig = true;
       return;
+    case 'so':
+    case 'eo':
+      step[key] = number(key, need(), 0, 86400, false);
+      return;
+    case 'du':
+      step.du = number('du', need(), 0.1, 86400, false);
+      return;
+    case 'vc':
+      step.vc = oneOf('vc', need(), ['h264', 'vp9', 'av1', 'none'] as const);
+      return;
+    case 'ac':
+      step.ac = oneOf('ac', need(), ['aac', 'opus', 'none'] as const);
+      return;
+    case 'sr': {
+      const heights = need().split('_').map((h) => Number(oneOf('sr', h, STREAM_HEIGHTS.map(String))));
+      step.sr = [...new Set(heights)].sort((a, b) => a - b);
+      return;
+    }
     case 'n':
       if (!/^[A-Za-z0-9_-]+$/.test(need())) throw invalidTransformation('n', `"${value}" is not a transformation name.`);
       step.n = value;
@@ -217,6 +267,9 @@ export function parseTransformation(input: string): TransformPlan {
     const { w, h, ar } = step;
     if (ar && w && h) delete step.ar; // ImageKit ignores ar when both sides are given
     if (step.cm === 'extract' && !w && !h) throw invalidTransformation('cm', 'extract needs w and/or h.');
+    if (step.du !== undefined && step.eo !== undefined) throw invalidTransformation('du', 'cannot be combined with eo; give the end (eo) or the duration (du).');
+    if (step.eo !== undefined && step.eo <= (step.so ?? 0)) throw invalidTransformation('eo', `must be after the start offset (so-${step.so ?? 0}); got ${step.eo}.`);
+    if (step.vc === 'none' && step.ac === 'none') throw invalidTransformation('vc', 'vc-none and ac-none together would leave nothing to deliver.');
     return step;
   });
 }
@@ -237,7 +290,7 @@ export function printTransformation(plan: TransformPlan): string {
       if (step.fo) out.push(`fo-${step.fo}`);
       for (const k of ['x', 'y', 'xc', 'yc', 'q'] as const) if (step[k] !== undefined) out.push(`${k}-${step[k]}`);
       if (step.f) out.push(`f-${step.f}`);
-      if (step.bg) out.push(`bg-${step.bg === 'blurred' ? 'blurred' : step.bg}`);
+      if (step.bg) out.push(`bg-${step.bg}`);
       if (step.b) out.push(`b-${step.b.width}_${step.b.color}`);
       if (step.rt !== undefined) out.push(`rt-${step.rt === 'auto' ? 'auto' : step.rt < 0 ? `N${-step.rt}` : step.rt}`);
       if (step.r !== undefined) out.push(`r-${step.r}`);
@@ -250,6 +303,8 @@ export function printTransformation(plan: TransformPlan): string {
       if (step.t !== undefined) out.push(`t-${step.t}`);
       if (step.orig) out.push('orig-true');
       if (step.n) out.push(`n-${step.n}`);
+      for (const k of ['so', 'eo', 'du', 'vc', 'ac'] as const) if (step[k] !== undefined) out.push(`${k}-${step[k]}`);
+      if (step.sr) out.push(`sr-${step.sr.join('_')}`);
       return out.join(',');
     })
     .join(':');

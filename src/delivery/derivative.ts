@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+
+/** A rendered derivative in the blob store. */
+export interface Derivative {
+  key: string;
+  mime: string;
+}
+
+/** `derived/<versionId>/<digest of what makes it>.<ext>`: the cache key of one derivative. */
+export const derivativeKey = (versionId: string, identity: string, ext: string) =>
+  `derived/${versionId}/${createHash('sha1').update(identity).digest('hex').slice(0, 20)}.${ext}`;
+
+const MIME_BY_EXT: Record<string, string> = {
+  jpg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  gif: 'image/gif',
+  mp4: 'video/mp4',
+  webm: 'video/webm',
+  m3u8: 'application/vnd.apple.mpegurl',
+  mpd: 'application/dash+xml',
+  ts: 'video/mp2t',
+  m4s: 'video/iso.segment',
+};
+
+/** Content type of a derivative, by its key's extension. */
+export const derivativeMime = (key: string): string => MIME_BY_EXT[key.slice(key.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
