@@ -126,7 +126,7 @@ export class TransformedVideos {
 
   /** Blob key of one file of a stream package, or `undefined` for a name no package has. */
   streamFileKey(versionId: string, token: string, name: string): string | undefined {
-    if (!/^[a-f0-9]{32}$/.test(token) || !/^[A-Za-z0-9_-]+\.(m3u8|mpd|ts|m4s)$/.test(name) || !/^[A-Za-z0-9_-]+$/.test(versionId)) return undefined;
+    if (!/^[a-f0-9]{32}$/.test(token) || !/^[A-Za-z0-9_-]+\.(m3u8|mpd|m4s|mp4)$/.test(name) || !/^[A-Za-z0-9_-]+$/.test(versionId)) return undefined;
     return `derived/${versionId}/abs-${token}/${name}`;
   }
 

@@ -48,7 +48,7 @@ const encoderArgs = (r: Rendition, index: number | undefined): string[] => {
 
 /** The HLS master playlist over one media playlist per rendition (`<height>p.m3u8`, under `prefix`). */
 export function hlsMaster(renditions: readonly Rendition[], hasAudio: boolean, prefix: string): string {
-  const lines = ['#EXTM3U', '#EXT-X-VERSION:3'];
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
   for (const r of renditions) {
     const bandwidth = (r.videoKbps + (hasAudio ? AUDIO_KBPS : 0)) * 1000;
     const codecs = hasAudio ? 'avc1.640028,mp4a.40.2' : 'avc1.640028';
@@ -57,13 +57,18 @@ export function hlsMaster(renditions: readonly Rendition[], hasAudio: boolean, p
   return `${lines.join('\n')}\n`;
 }
 
-/** ffmpeg arguments writing one HLS media playlist and its MPEG-TS segments per rendition, in one decoding pass. */
+/**
+ * ffmpeg arguments writing one HLS media playlist per rendition with fragmented-MP4 segments (HLS version 7, as
+ * DASH uses), in one decoding pass. fMP4 rather than MPEG-TS: every current player takes it, and the bundled
+ * ffprobe crashes on MPEG-TS, so TS segments could not even be checked here.
+ */
 export function hlsArgs(source: VideoSource, renditions: readonly Rendition[], outDir: string): string[] {
   const outputs = renditions.flatMap((r) => [
     '-map', '0:v:0', ...(source.hasAudio ? ['-map', '0:a:0', '-c:a', 'aac', '-b:a', `${AUDIO_KBPS}k`] : []),
     ...encoderArgs(r, undefined),
     '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', 'vod', '-hls_list_size', '0',
-    '-hls_segment_filename', path.join(outDir, `${r.height}p_%04d.ts`),
+    '-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', `${r.height}p_init.mp4`,
+    '-hls_segment_filename', path.join(outDir, `${r.height}p_%04d.m4s`),
     path.join(outDir, `${r.height}p.m3u8`),
   ]);
   return ['-v', 'error', '-y', ...toInputRestrictionArgs(source.demuxers ?? DEFAULT_MEDIA_DEMUXERS), '-i', source.file, ...outputs];
@@ -97,8 +102,8 @@ export function withBaseUrl(mpd: string, prefix: string): string {
 }
 
 /**
- * Packages `source` for adaptive bitrate streaming into `outDir`: HLS (a master playlist, a media playlist and
- * MPEG-TS segments per rendition) or DASH (an MPD and fragmented-MP4 segments). The master manifest is written as
+ * Packages `source` for adaptive bitrate streaming into `outDir`: HLS (a master playlist, a media playlist, an
+ * init segment and fMP4 segments per rendition) or DASH (an MPD and fragmented-MP4 segments). The master manifest is written as
  * `MASTER_MANIFEST[protocol]`, with every other file named relative to `prefix`.
  * @returns the names of all files written in `outDir`.
  */
