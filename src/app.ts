@@ -30,7 +30,8 @@ import { attachGraphQLWs } from './http/graphql-ws.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { SqliteJobQueue } from './jobs/sqlite-job-queue.js';
 import { downloadImage } from './upload/fetch-url.js';
-import { addVersionFromBytes, type UploadDeps } from './upload/upload-file.js';
+import { addVersionFromBytes, addVersionFromStream, type UploadDeps } from './upload/upload-file.js';
+import { POST_TRANSFORM_JOB, PRE_TRANSFORM_JOB, UploadTransformationJobs } from './upload/transformation-jobs.js';
 import { createWebhookHandler } from './webhooks/deliver-webhook.js';
 import { WEBHOOK_JOB, WebhookOutbox } from './webhooks/outbox.js';
 import type { BlobStore } from './storage/blob-store.js';
@@ -118,6 +119,30 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     storeNewVersion: (of, png, status) => addVersionFromBytes(uploadDeps, of, png, status),
     fetchImage: (url) => downloadImage(url, { timeoutMs: config.urlFetch.timeoutMs, maxRedirects: config.urlFetch.maxRedirects, allowlist, maxBytes: config.limits.maxFileBytes }),
   });
+  const renders = new RenderQueue(createLimiter(config.analysis.concurrency), config.transform.waitMs);
+  const videoOptions = {
+    ffmpeg: { ffmpegPath: binaries.ffmpeg, timeoutMs: config.transform.videoTimeoutMs },
+    frameLimiter: analysis.probeLimiter,
+    maxInputPixels: config.limits.maxImagePixels,
+    tokenKey: privateKeys[0] as string,
+  };
+  const videos = new TransformedVideos(store, renders, videoOptions);
+  const images = new TransformedImages(store, renders, config.limits.maxImagePixels);
+  // Jobs share the renders and slots of deliveries, but wait as long as a video may take.
+  const jobRenders = renders.withWait(config.transform.videoTimeoutMs);
+  const transformations = new UploadTransformationJobs({
+    db,
+    files,
+    store,
+    queue,
+    outbox,
+    images: new TransformedImages(store, jobRenders, config.limits.maxImagePixels),
+    videos: new TransformedVideos(store, jobRenders, videoOptions),
+    urlEndpoint: config.urlEndpoint,
+    log,
+    addVersion: (of, body) => addVersionFromStream(uploadDeps, of, body, null),
+    notifyJobs: () => uploadDeps.notifyJobs(),
+  });
   const uploadDeps: UploadDeps = {
     db,
     files,
@@ -129,12 +154,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     events,
     bus,
     notifyJobs: () => {
-      for (const kind of [WEBHOOK_JOB, AUTO_TAG_JOB, REMOVE_BG_JOB]) runner.notify(kind);
+      for (const kind of [WEBHOOK_JOB, AUTO_TAG_JOB, REMOVE_BG_JOB, PRE_TRANSFORM_JOB, POST_TRANSFORM_JOB]) runner.notify(kind);
     },
     extensions,
+    transformations,
   };
   runner.register(WEBHOOK_JOB, createWebhookHandler(db, { secret: webhookSecret, timeoutMs: config.webhooks.timeoutMs, retryWindowMs: config.webhooks.retryWindowMs, retryBaseMs: config.webhooks.retryBaseMs, allowlist }));
-  for (const [kind, jobHandler] of Object.entries(extensions.handlers())) runner.register(kind, jobHandler);
+  for (const [kind, jobHandler] of Object.entries({ ...extensions.handlers(), ...transformations.handlers() })) runner.register(kind, jobHandler);
   runner.start();
 
   const services: Services = {
@@ -149,13 +175,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     folders: (folderPath) => files.listFolders(normalizeFolder(folderPath)),
     uploadFile: (params) => uploadFile(uploadDeps, params),
   };
-  const renders = new RenderQueue(createLimiter(config.analysis.concurrency), config.transform.waitMs);
-  const videos = new TransformedVideos(store, renders, {
-    ffmpeg: { ffmpegPath: binaries.ffmpeg, timeoutMs: config.transform.videoTimeoutMs },
-    frameLimiter: analysis.probeLimiter,
-    maxInputPixels: config.limits.maxImagePixels,
-    tokenKey: privateKeys[0] as string,
-  });
   const maxJsonBodyBytes = Math.ceil(config.limits.maxFileBytes / 3) * 4 + 1024 * 1024;
   const { yoga, preparsed } = createGraphQLHandler(services, log, { maxJsonBodyBytes });
   const handler = createRequestHandler({
@@ -168,7 +187,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       store,
       thumbnails: new ThumbnailMaker(store, { maxInputPixels: config.limits.maxImagePixels, ffmpegPath: binaries.ffmpeg, limiter: analysis.probeLimiter }),
       basePath: new URL(`${config.urlEndpoint}/`).pathname,
-      transformed: new TransformedImages(store, renders, config.limits.maxImagePixels),
+      transformed: images,
       videos,
       privateKeys,
       namedTransformations: config.namedTransformations,

@@ -8,12 +8,16 @@ import { AppError } from '../errors.js';
  * derivative ready in the cache.
  */
 export class RenderQueue {
-  private readonly inFlight = new Map<string, Promise<unknown>>();
-
   constructor(
     private readonly limiter: Limiter,
     private readonly waitMs: number,
+    private readonly inFlight = new Map<string, Promise<unknown>>(),
   ) {}
+
+  /** The same queue (same renders, same slots) for callers that wait longer, e.g. background jobs. */
+  withWait(waitMs: number): RenderQueue {
+    return new RenderQueue(this.limiter, waitMs, this.inFlight);
+  }
 
   run<T>(key: string, make: () => Promise<T>): Promise<T> {
     let pending = this.inFlight.get(key) as Promise<T> | undefined;

@@ -26,4 +26,6 @@ export interface Context {
   services: Services;
   /** The private key the request authenticated with. */
   apiKey: string;
+  /** The HTTP request's `x-request-id` (a fresh id for operations over a WebSocket). */
+  requestId: string;
 }

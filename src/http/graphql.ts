@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { createYoga, type GraphQLParams, type Plugin } from 'graphql-yoga';
@@ -75,10 +76,10 @@ export function createGraphQLHandler(services: Services, log: Logger, options: {
     landingPage: false,
     graphiql: { title: 'Stowage', defaultQuery: EXAMPLE_QUERY },
     logging: false,
-    context: ({ apiKey }): Context => {
+    context: ({ apiKey, res }): Context => {
       // The HTTP layer authenticates every operation; this guards against a route that forgot to.
       if (!apiKey) throw new GraphQLError('Your request does not contain private API key.', { extensions: { code: 'UNAUTHENTICATED', status: 401 } });
-      return { services, apiKey };
+      return { services, apiKey, requestId: String(res?.getHeader('x-request-id') ?? randomUUID()) };
     },
     maskedErrors: { maskError: createMaskError(log) },
     plugins: [usePreparsedMultipart(preparsed), useJsonBodyLimit(options.maxJsonBodyBytes, (ctx) => !!ctx?.req && preparsed.has(ctx.req))],

@@ -1,6 +1,7 @@
 import { builder } from './builder.js';
 import { ExtensionInput } from './extensions.js';
 import { FileRef } from './file.js';
+import { UploadTransformationInput } from './upload-transformation.js';
 
 const ResponseField = builder.enumType('ResponseField', {
   description:
@@ -32,8 +33,9 @@ builder.mutationField('uploadFile', (t) =>
       extensions: t.arg({ type: [ExtensionInput], description: 'Extensions to run: auto-tagging (tried at once, else pending) and remove-bg (always pending, adds a version).' }),
       webhookUrl: t.arg.string({ description: 'Receives each pending extension\'s final status (ImageKit\'s payload, signed).' }),
       uploadId: t.arg.string({ description: 'Your id for this upload: subscribe to `uploadProgress(uploadId)` to follow its bytes.' }),
+      transformation: t.arg({ type: UploadTransformationInput, description: 'Pre- and post-transformations, as ImageKit\'s `{pre, post}`.' }),
       overwriteCustomMetadata: t.arg.boolean({ defaultValue: true, description: 'Only when customMetadata is omitted on an overwrite: true resets it (to the defaults), false keeps the old values.' }),
     },
-    resolve: (_root, args, ctx) => ctx.services.uploadFile(args),
+    resolve: (_root, args, ctx) => ctx.services.uploadFile({ ...args, requestId: ctx.requestId }),
   }),
 );

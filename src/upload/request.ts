@@ -1,6 +1,7 @@
 import { badRequest } from '../errors.js';
 import { type ExtensionInput, type ExtensionRequest, parseExtensions } from '../extensions/extension-request.js';
 import type { StreamedFile } from '../http/multipart.js';
+import { parseUploadTransformation, type UploadTransformation, type UploadTransformationInput } from './upload-transformation.js';
 import { type Coordinates, normalizeFolder, normalizeTags, parseCustomCoordinates, sanitizeFileName } from './naming.js';
 
 /** The `file` argument: a multipart part, or a string that is base64, a data URI or an http(s) URL. */
@@ -26,6 +27,10 @@ export interface UploadParams {
   webhookUrl?: string | null;
   /** A client-chosen id under which `uploadProgress` reports this upload. */
   uploadId?: string | null;
+  /** ImageKit's `{pre, post}` transformations. */
+  transformation?: UploadTransformationInput | null;
+  /** The id of the HTTP request carrying the upload (`x_request_id` in transformation webhooks). */
+  requestId?: string;
 }
 
 /** Validated, normalised upload parameters with ImageKit's defaults applied. */
@@ -48,6 +53,8 @@ export interface UploadRequest {
   extensions: ExtensionRequest[];
   webhookUrl: string | null;
   uploadId: string | null;
+  transformation: UploadTransformation | null;
+  requestId: string;
 }
 
 export const MAX_DESCRIPTION_LENGTH = 1000;
@@ -96,5 +103,7 @@ export function parseUploadRequest(params: UploadParams): UploadRequest {
     extensions: params.extensions ? parseExtensions(params.extensions) : [],
     webhookUrl: parseWebhookUrl(params.webhookUrl),
     uploadId: parseUploadId(params.uploadId),
+    transformation: parseUploadTransformation(params.transformation),
+    requestId: params.requestId ?? crypto.randomUUID(),
   };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import type { ExtensionState } from '../db/schema.js';
 import type { Config } from '../config.js';
@@ -24,6 +25,11 @@ import { ProgressStream } from './progress-stream.js';
 import { assertTypeAllowed } from './type-policy.js';
 import { HashingStream } from './hashing-stream.js';
 import { parseUploadRequest, type UploadParams } from './request.js';
+import { assertTransformationFits, preTransformFailed } from './upload-transformation.js';
+import type { UploadTransformationJobs } from './transformation-jobs.js';
+import { type Rendered, renderImage } from '../transform/render-image.js';
+import type { TransformPlan } from '../transform/transform-plan.js';
+import { assertImagePlan } from '../delivery/transformed-image.js';
 import { openSource } from './source.js';
 
 export interface UploadDeps {
@@ -39,6 +45,35 @@ export interface UploadDeps {
   bus: EventBus;
   /** Wakes the job runner after a commit queued jobs. */
   notifyJobs: () => void;
+  transformations: Pick<UploadTransformationJobs, 'enqueue'>;
+}
+
+/**
+ * Replaces the stored image at `blobKey` with its pre-transformation (ImageKit applies `pre` before storing).
+ * @throws BAD_REQUEST (transformation) when it cannot be applied; the caller then deletes the blob.
+ */
+async function preTransformImage(
+  deps: UploadDeps,
+  blobKey: string,
+  type: DetectedType,
+  plan: TransformPlan,
+  fileName: string,
+): Promise<{ size: number; sha256: string; type: DetectedType }> {
+  if (type.ext === 'svg' || type.ext === 'heic' || type.ext === 'heif') {
+    throw preTransformFailed(new Error(`pre-transformations apply to raster images; this file is ${type.mime}.`));
+  }
+  let rendered: Rendered;
+  try {
+    assertImagePlan(plan);
+    const original = await withLocalFile(deps.store, blobKey, (file) => fs.readFile(file));
+    rendered = await renderImage(original, plan, { accept: '', originalFormat: type.ext ?? 'png', customCoordinates: null, maxInputPixels: deps.config.limits.maxImagePixels });
+  } catch (error) {
+    throw preTransformFailed(error);
+  }
+  const renderedType = await detectType(rendered.data.subarray(0, SNIFF_BYTES), fileName);
+  assertTypeAllowed(renderedType.mime, deps.config.types);
+  const { size } = await deps.store.put(blobKey, Readable.from([rendered.data]));
+  return { size, sha256: createHash('sha256').update(rendered.data).digest('hex'), type: renderedType };
 }
 
 export const blobKeyFor = (versionId: string) => `files/${versionId}`;
@@ -79,6 +114,7 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
     onSniff: async (bytes) => {
       detected = await detectType(bytes, exactName);
       assertTypeAllowed(detected.mime, config.types);
+      if (request.transformation) assertTransformationFits(request.transformation, { ...detected, isImage: detected.fileType === 'image' });
       const limitBytes = detected.isVideo ? config.limits.maxVideoBytes : config.limits.maxFileBytes;
       if ((source.declaredSize ?? 0) > limitBytes) throw fileTooLarge(limitBytes);
       limit.setLimit(limitBytes);
@@ -100,8 +136,11 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
   }
 
   let view: FileView;
+  let sha256 = hash.digest;
   try {
-    const type = detected as DetectedType;
+    let type = detected as DetectedType;
+    const pre = request.transformation?.pre;
+    if (pre && type.fileType === 'image') ({ size, sha256, type } = await preTransformImage(deps, blobKey, type, pre.plan, exactName));
     const found = await withLocalFile(store, blobKey, (file) => analyzeFile(file, type, deps.analysis));
     const { width, height } = found;
     const coords = request.customCoordinates;
@@ -134,7 +173,7 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
       fileType: type.fileType,
       ...found,
       format: found.format ?? type.ext ?? null,
-      sha256: hash.digest,
+      sha256,
       tags: request.tags,
       customCoordinates: coords ? formatCoordinates(coords) : null,
       description: request.description,
@@ -146,6 +185,7 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
       onCommit: (tx, committed, created) => {
         published.push(deps.events.record(tx, created ? 'file.created' : 'file-version.created', committed));
         deps.extensions.enqueue(tx, committed, request.extensions, request.webhookUrl);
+        if (request.transformation) deps.transformations.enqueue(tx, committed, request.transformation, request.requestId, { videoPre: type.isVideo });
       },
     });
     deps.events.publish(published);
@@ -160,16 +200,20 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
 }
 
 /**
- * Adds a version made by Stowage itself (e.g. remove-bg's cut-out) to an existing file: same path, the current
- * version's attributes kept, the new bytes analysed like an upload.
+ * Adds a version made by Stowage itself (remove-bg's cut-out, a video's pre-transformation) to an existing file:
+ * same path, the current version's attributes kept, the new bytes streamed into the store and analysed like an
+ * upload.
  */
-export async function addVersionFromBytes(deps: UploadDeps, of: FileView, bytes: Buffer, extensionStatus: Record<string, ExtensionState>): Promise<FileView> {
+export async function addVersionFromStream(deps: UploadDeps, of: FileView, body: Readable, extensionStatus: Record<string, ExtensionState> | null): Promise<FileView> {
   const current = deps.files.findById(of.file.id) ?? of;
   const versionId = createObjectId();
   const blobKey = blobKeyFor(versionId);
-  const type = await detectType(bytes.subarray(0, SNIFF_BYTES), current.file.name);
-  await deps.store.put(blobKey, Readable.from([bytes]));
+  const hash = new HashingStream('sha256');
+  pipeline(body, hash, () => {});
+  const { size } = await deps.store.put(blobKey, hash);
   try {
+    const head = await withLocalFile(deps.store, blobKey, (file) => readHead(file, SNIFF_BYTES));
+    const type = await detectType(head, current.file.name);
     const found = await withLocalFile(deps.store, blobKey, (file) => analyzeFile(file, type, deps.analysis));
     const published: FileEvent[] = [];
     const view = commitVersion(deps.db, {
@@ -181,12 +225,12 @@ export async function addVersionFromBytes(deps: UploadDeps, of: FileView, bytes:
       overwriteFile: true,
       overwriteTags: false,
       overwriteAITags: false,
-      size: bytes.length,
+      size,
       mime: type.mime,
       fileType: type.fileType,
       ...found,
       format: found.format ?? type.ext ?? null,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
+      sha256: hash.digest,
       tags: current.version.tags,
       customCoordinates: current.version.customCoordinates,
       description: current.version.description,
@@ -201,5 +245,18 @@ export async function addVersionFromBytes(deps: UploadDeps, of: FileView, bytes:
   } catch (error) {
     await deps.store.delete(blobKey);
     throw error;
+  }
+}
+
+export const addVersionFromBytes = (deps: UploadDeps, of: FileView, bytes: Buffer, extensionStatus: Record<string, ExtensionState>) =>
+  addVersionFromStream(deps, of, Readable.from([bytes]), extensionStatus);
+
+async function readHead(file: string, bytes: number): Promise<Buffer> {
+  const handle = await fs.open(file);
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(bytes), 0, bytes, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
   }
 }

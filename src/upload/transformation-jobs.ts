@@ -1,0 +1,202 @@
+import type { Readable } from 'node:stream';
+import type { Db } from '../db/client.js';
+import type { FileRepo, FileView } from '../db/repos/file-repo.js';
+import type { Derivative } from '../delivery/derivative.js';
+import type { TransformedImages } from '../delivery/transformed-image.js';
+import type { TransformedVideos } from '../delivery/transformed-video.js';
+import { fileUrl } from '../delivery/urls.js';
+import { isAppError } from '../errors.js';
+import type { Job, JobQueue } from '../jobs/job-queue.js';
+import type { JobHandler } from '../jobs/job-runner.js';
+import { toFileDetails } from '../library/file-details.js';
+import type { Logger } from '../logger.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { MASTER_MANIFEST } from '../transform/adaptive-stream.js';
+import { parseTransformation } from '../transform/transform-plan.js';
+import { createEventEnvelope, type WebhookOutbox } from '../webhooks/outbox.js';
+import type { PostTransformation, UploadTransformation } from './upload-transformation.js';
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+export const PRE_TRANSFORM_JOB = 'upload.pre-transform';
+export const POST_TRANSFORM_JOB = 'upload.post-transform';
+
+interface PrePayload {
+  fileId: string;
+  versionId: string;
+  value: string;
+  post: PostTransformation[];
+  requestId: string;
+}
+
+interface PostPayload {
+  fileId: string;
+  versionId: string;
+  item: PostTransformation;
+  requestId: string;
+}
+
+export interface UploadTransformationDeps {
+  db: Db;
+  files: FileRepo;
+  store: BlobStore;
+  queue: JobQueue;
+  outbox: WebhookOutbox;
+  images: TransformedImages;
+  videos: TransformedVideos;
+  urlEndpoint: string;
+  log: Logger;
+  /** Stores a video's pre-transformed bytes as the file's new current version. */
+  addVersion: (of: FileView, body: Readable) => Promise<FileView>;
+  /** Wakes the job runner after jobs were queued outside an upload. */
+  notifyJobs: () => void;
+}
+
+/** Why a transformation failed, in ImageKit's words: the input could not be encoded, or something else broke. */
+type FailureReason = 'encoding_failed' | 'internal_server_error';
+
+const reasonOf = (error: unknown): FailureReason => (isAppError(error) && error.status === 400 ? 'encoding_failed' : 'internal_server_error');
+
+/** A failure worth retrying: the render is still running (TRANSFORMATION_TIMEOUT) or something transient broke. */
+const isPermanent = (error: unknown) => isAppError(error) && error.status === 400;
+
+/**
+ * The `transformation` upload parameter's asynchronous half: a video's `pre` (rendered, then stored as the file's
+ * new current version) and every `post` item (rendered into the derivative cache, where its URL finds it), each
+ * reported to account webhooks as ImageKit's `upload.pre-transform.*` / `upload.post-transform.*` events.
+ */
+export class UploadTransformationJobs {
+  constructor(private readonly deps: UploadTransformationDeps) {}
+
+  /**
+   * Queues the upload's transformation jobs inside its transaction. A video's `pre` runs first and queues the
+   * `post` items for the version it makes; otherwise the `post` items run on the uploaded version.
+   */
+  enqueue(tx: Tx, view: FileView, transformation: UploadTransformation, requestId: string, options: { videoPre: boolean }): void {
+    const ids = { fileId: view.file.id, versionId: view.version.id, requestId };
+    if (transformation.pre && options.videoPre) {
+      const payload: PrePayload = { ...ids, value: transformation.pre.value, post: transformation.post };
+      this.deps.queue.enqueue(PRE_TRANSFORM_JOB, { ...payload }, { maxAttempts: 20 }, tx);
+      return;
+    }
+    this.enqueuePost(tx, ids, transformation.post);
+  }
+
+  handlers(): Record<string, JobHandler> {
+    const common = { concurrency: 1, leaseMs: 30 * 60_000, retryDelayMs: (attempt: number) => Math.min(60_000, 2000 * attempt) };
+    return {
+      [PRE_TRANSFORM_JOB]: {
+        ...common,
+        run: (job) => this.runPre(job.payload as unknown as PrePayload),
+        onDead: (job: Job, error: unknown) => this.preFailed(job.payload as unknown as PrePayload, reasonOf(error)),
+      },
+      [POST_TRANSFORM_JOB]: {
+        ...common,
+        concurrency: 2,
+        run: (job) => this.runPost(job.payload as unknown as PostPayload),
+        onDead: (job: Job, error: unknown) => this.postFailed(job.payload as unknown as PostPayload, reasonOf(error)),
+      },
+    };
+  }
+
+  private enqueuePost(tx: Tx, ids: Omit<PostPayload, 'item'>, items: readonly PostTransformation[]): void {
+    for (const item of items) this.deps.queue.enqueue(POST_TRANSFORM_JOB, { ...ids, item }, { maxAttempts: 20 }, tx);
+  }
+
+  private async runPre(payload: PrePayload): Promise<void> {
+    const view = this.deps.files.findVersion(payload.fileId, payload.versionId);
+    if (!view) return; // deleted meanwhile: nothing to report on
+    let derivative: Derivative;
+    try {
+      derivative = await this.deps.videos.video(view.version, parseTransformation(payload.value));
+    } catch (error) {
+      if (!isPermanent(error)) throw error;
+      this.deps.log.info(`Pre-transformation of ${view.file.filePath} failed: ${(error as Error).message}`);
+      this.preFailed(payload, 'encoding_failed');
+      return;
+    }
+    const added = await this.deps.addVersion(view, await this.deps.store.get(derivative.key));
+    this.deps.db.transaction((tx) => {
+      this.emit(tx, 'upload.pre-transform.success', toFileDetails(added, this.deps.urlEndpoint), { x_request_id: payload.requestId, transformation: payload.value });
+      this.enqueuePost(tx, { fileId: added.file.id, versionId: added.version.id, requestId: payload.requestId }, payload.post);
+    });
+    this.deps.notifyJobs();
+  }
+
+  private preFailed(payload: PrePayload, reason: FailureReason): void {
+    const view = this.deps.files.findVersion(payload.fileId, payload.versionId);
+    this.deps.db.transaction((tx) =>
+      this.emit(
+        tx,
+        'upload.pre-transform.error',
+        { name: view?.file.name ?? null, path: view?.file.filePath ?? null, transformation: { error: { reason } } },
+        { x_request_id: payload.requestId, transformation: payload.value },
+      ),
+    );
+    this.deps.notifyJobs();
+  }
+
+  private async runPost(payload: PostPayload): Promise<void> {
+    const view = this.deps.files.findVersion(payload.fileId, payload.versionId);
+    if (!view) return;
+    try {
+      await this.render(view, payload.item);
+    } catch (error) {
+      if (!isPermanent(error)) throw error;
+      this.deps.log.info(`Post-transformation ${payload.item.type} of ${view.file.filePath} failed: ${(error as Error).message}`);
+      this.postFailed(payload, 'encoding_failed');
+      return;
+    }
+    this.deps.db.transaction((tx) =>
+      this.emit(tx, 'upload.post-transform.success', { fileId: view.file.id, name: view.file.name, url: this.urlOf(view, payload.item) }, this.requestOf(payload)),
+    );
+    this.deps.notifyJobs();
+  }
+
+  private postFailed(payload: PostPayload, reason: FailureReason): void {
+    const view = this.deps.files.findVersion(payload.fileId, payload.versionId);
+    this.deps.db.transaction((tx) =>
+      this.emit(
+        tx,
+        'upload.post-transform.error',
+        { fileId: payload.fileId, name: view?.file.name ?? null, path: view?.file.filePath ?? null, url: view ? this.urlOf(view, payload.item) : null, transformation: { error: { reason } } },
+        this.requestOf(payload),
+      ),
+    );
+    this.deps.notifyJobs();
+  }
+
+  /** Renders the item's derivative into the cache (where a request for its URL will find it). */
+  private async render(view: FileView, item: PostTransformation): Promise<Derivative> {
+    const plan = item.value === undefined ? [] : parseTransformation(item.value);
+    const { version } = view;
+    switch (item.type) {
+      case 'transformation':
+        return version.mime.startsWith('video/') ? this.deps.videos.video(version, plan) : this.deps.images.get(version, plan, '');
+      case 'gif-to-video':
+        return this.deps.videos.gifVideo(version, plan);
+      case 'thumbnail':
+        return this.deps.videos.thumbnail(version, plan, '');
+      case 'abs':
+        return this.deps.videos.streamMaster(version, plan, item.protocol);
+    }
+  }
+
+  /** The URL that delivers the item's derivative. */
+  private urlOf(view: FileView, item: PostTransformation): string {
+    const [base, query] = fileUrl(this.deps.urlEndpoint, view).split('?') as [string, string | undefined];
+    const suffix = { transformation: '', 'gif-to-video': '/ik-gif-video.mp4', thumbnail: '/ik-thumbnail.jpg', abs: `/${item.type === 'abs' ? MASTER_MANIFEST[item.protocol] : ''}` }[item.type];
+    const params = [query, item.value === undefined ? undefined : `tr=${item.value}`].filter(Boolean);
+    return `${base}${suffix}${params.length ? `?${params.join('&')}` : ''}`;
+  }
+
+  private requestOf(payload: PostPayload) {
+    const { type, value } = payload.item;
+    const transformation = { type, ...(value === undefined ? {} : { value }), ...(payload.item.type === 'abs' ? { protocol: payload.item.protocol } : {}) };
+    return { x_request_id: payload.requestId, transformation };
+  }
+
+  private emit(tx: Tx, type: string, data: Record<string, unknown>, request: Record<string, unknown>): void {
+    this.deps.outbox.toEndpoints(tx, createEventEnvelope(type, data, request));
+  }
+}
