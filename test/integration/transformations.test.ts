@@ -69,6 +69,41 @@ describe('image transformations', () => {
     expect(r).toBeLessThan(50);
   });
 
+  it('pads onto a blurred copy of the picture with bg-blurred, brighter or darker on request', async () => {
+    const blurred = await fetchImage(tr('w-400,h-400,cm-pad_resize,bg-blurred'));
+    expect(blurred.meta).toMatchObject({ width: 400, height: 400 });
+    // The band above the picture is its blurred copy, not a flat colour: red on the left, blue on the right.
+    const [r1, , b1] = await pixel(blurred.body, 20, 20);
+    const [r2, , b2] = await pixel(blurred.body, 380, 20);
+    expect(r1).toBeGreaterThan(180);
+    expect(b1).toBeLessThan(80);
+    expect(b2).toBeGreaterThan(180);
+    expect(r2).toBeLessThan(80);
+    const darker = await fetchImage(tr('w-400,h-400,cm-pad_resize,bg-blurred_10_N100'));
+    expect((await pixel(darker.body, 20, 20))[0]).toBeLessThan((r1 as number) - 60);
+    // The picture itself is untouched in the middle band.
+    expect((await pixel(darker.body, 20, 200))[0]).toBeGreaterThan(230);
+    expect((await fetch(tr('w-400,h-400,cm-pad_resize,bg-blurred_500'))).status).toBe(400);
+  });
+
+  it('transforms a non-current version named by ik-obj-version', async () => {
+    const putColour = async (color: string) =>
+      t.upload(
+        'mutation($file: Upload!) { uploadFile(file: $file, fileName: "versions.jpg", useUniqueFileName: false) { fileId url versionInfo { id } } }',
+        { file: null },
+        { path: 'variables.file', data: await makeJpeg(200, 100, { color }), filename: 'versions.jpg' },
+      );
+    const first = (await putColour('#ff0000')).data?.uploadFile;
+    const second = (await putColour('#0000ff')).data?.uploadFile;
+    expect(second.fileId).toBe(first.fileId);
+    const old = await fetchImage(`${second.url}?ik-obj-version=${first.versionInfo.id}&tr=w-20`);
+    expect(old.meta).toMatchObject({ width: 20, height: 10 });
+    expect((await pixel(old.body, 10, 5))[0]).toBeGreaterThan(200);
+    const current = await fetchImage(`${second.url}?tr=w-20`);
+    expect((await pixel(current.body, 10, 5))[2]).toBeGreaterThan(200);
+    expect(old.res.headers.get('etag')).not.toBe(current.res.headers.get('etag'));
+  });
+
   it('flips, rotates, turns grey, and chains steps in order', async () => {
     const flipped = await fetchImage(tr('w-100,fl-h'));
     expect((await pixel(flipped.body, 5, 5))[2]).toBeGreaterThan(200);

@@ -14,7 +14,7 @@ let dir: string;
 let clipUrl: string;
 let wideUrl: string;
 let gifUrl: string;
-let privateWide: string;
+let privateWide: { url: string; fileId: string };
 
 const put = async (file: string, fileName: string, extra = '') => {
   const res = await t.upload(
@@ -23,7 +23,7 @@ const put = async (file: string, fileName: string, extra = '') => {
     { path: 'variables.file', data: await fs.readFile(file), filename: fileName },
   );
   expect(res.errors).toBeUndefined();
-  return (res.data?.uploadFile as { url: string }).url;
+  return res.data?.uploadFile as { url: string; fileId: string };
 };
 
 /** Downloads `url` into a temp file and probes it. */
@@ -44,9 +44,9 @@ beforeAll(async () => {
   await makeMp4(ffmpeg, path.join(dir, 'wide.mp4'), { seconds: 9, size: '640x360' });
   await makeGif(ffmpeg, path.join(dir, 'anim.gif'));
   t = await startTestApp();
-  clipUrl = await put(path.join(dir, 'clip.mp4'), 'clip.mp4');
-  wideUrl = await put(path.join(dir, 'wide.mp4'), 'wide.mp4');
-  gifUrl = await put(path.join(dir, 'anim.gif'), 'anim.gif');
+  clipUrl = (await put(path.join(dir, 'clip.mp4'), 'clip.mp4')).url;
+  wideUrl = (await put(path.join(dir, 'wide.mp4'), 'wide.mp4')).url;
+  gifUrl = (await put(path.join(dir, 'anim.gif'), 'anim.gif')).url;
   privateWide = await put(path.join(dir, 'wide.mp4'), 'private.mp4', ', isPrivateFile: true');
 }, 60_000);
 afterAll(async () => {
@@ -239,7 +239,20 @@ describe('adaptive bitrate streaming', () => {
     expect((await fetch(segment as string)).status).toBe(200);
     const forged = (segment as string).replace(/\/([a-f0-9]{32})\//, (_, token: string) => `/${token.replace(/^./, (c) => (c === 'a' ? 'b' : 'a'))}/`);
     expect((await fetch(forged)).status).toBe(404);
-    expect(privateWide).toContain('private.mp4');
+    expect(privateWide.url).toContain('private.mp4');
+  });
+
+  it('hands out signed URLs for suffixes through GraphQL', async () => {
+    const { fileId } = privateWide;
+    const res = await t.gql('query($id: ID!) { signedUrl(fileId: $id, transformation: "sr-240", suffix: DASH, expireSeconds: 60) }', { id: fileId });
+    expect(res.errors).toBeUndefined();
+    const url = res.data?.signedUrl as string;
+    expect(url).toMatch(/\/tr:sr-240\/private\.mp4\/ik-master\.mpd\?ik-t=\d+&ik-s=[a-f0-9]{40}$/);
+    const manifest = await fetch(url);
+    expect(manifest.status).toBe(200);
+    expect(manifest.headers.get('content-type')).toBe('application/dash+xml');
+    const thumb = await t.gql('query($id: ID!) { signedUrl(fileId: $id, suffix: THUMBNAIL) }', { id: fileId });
+    expect((await fetch(thumb.data?.signedUrl as string)).headers.get('content-type')).toBe('image/jpeg');
   });
 
   it('refuses a master manifest without renditions, and streaming of an image', async () => {

@@ -13,6 +13,8 @@ describe('transformation parser', () => {
       { ar: [4, 3], w: { px: 300 }, cm: 'pad_resize', bg: 'FFFFFF', b: { width: 5, color: 'FFFFFF' }, r: 'max', fl: 'h_v', orig: true },
     ]);
     expect(parseTransformation('n-ik_ml_thumbnail')).toEqual([{ n: 'ik_ml_thumbnail' }]);
+    expect(parseTransformation('so-1.5,du-2,vc-vp9,ac-opus,f-webm,sr-720_240_240')).toEqual([{ so: 1.5, du: 2, vc: 'vp9', ac: 'opus', f: 'webm', sr: [240, 720] }]);
+    expect(parseTransformation('w-300,h-300,cm-pad_resize,bg-blurred_25_N30')).toEqual([{ w: { px: 300 }, h: { px: 300 }, cm: 'pad_resize', bg: 'blurred_25_N30' }]);
   });
 
   it.each([
@@ -28,6 +30,13 @@ describe('transformation parser', () => {
     ['cm-extract', 'cm', /extract needs w/],
     ['pr-yes', 'pr', /true or false/],
     ['bg-constructor', 'bg', /not a colour/],
+    ['bg-blurred_0', 'bg', /not a blurred background/],
+    ['bg-blurred_auto_N300', 'bg', /not a blurred background/],
+    ['so-2,eo-1', 'eo', /must be after the start offset/],
+    ['du-1,eo-2', 'du', /cannot be combined with eo/],
+    ['vc-hevc', 'vc', /must be one of h264, vp9, av1, none/],
+    ['vc-none,ac-none', 'vc', /nothing to deliver/],
+    ['sr-100', 'sr', /must be one of 240, 360/],
   ])('refuses %s naming %s', (input, parameter, message) => {
     try {
       parseTransformation(input);
@@ -42,7 +51,9 @@ describe('transformation parser', () => {
   const token = fc.oneof(
     fc.integer({ min: 1, max: 16383 }).map((n) => `w-${n}`),
     fc.integer({ min: 1, max: 16383 }).map((n) => `h-${n}`),
-    fc.constantFrom('h-0.5', 'w-0.25', 'ar-16-9', 'c-at_max', 'c-force', 'cm-pad_resize', 'fo-auto', 'fo-top_left', 'f-auto', 'f-avif', 'bg-blurred', 'bg-00FF0080', 'rt-auto', 'rt-N45', 'r-max', 'fl-h', 'e-contrast', 'e-sharpen', 'pr-true', 'lo-false', 'md-true', 't-true', 'n-named_1'),
+    fc.constantFrom('h-0.5', 'w-0.25', 'ar-16-9', 'c-at_max', 'c-force', 'cm-pad_resize', 'fo-auto', 'fo-top_left', 'f-auto', 'f-avif', 'bg-blurred', 'bg-00FF0080', 'rt-auto', 'rt-N45', 'r-max', 'fl-h', 'e-contrast', 'e-sharpen', 'pr-true', 'lo-false', 'md-true', 't-true', 'n-named_1', 'bg-blurred_auto', 'bg-blurred_30_N20', 'vc-h264', 'vc-none', 'ac-opus', 'f-mp4', 'sr-240_1080', 'sr-360'),
+    fc.integer({ min: 0, max: 600 }).map((n) => `so-${n / 10}`),
+    fc.integer({ min: 1, max: 600 }).map((n) => `du-${n / 10}`),
     fc.integer({ min: 1, max: 100 }).map((n) => `q-${n}`),
     fc.integer({ min: 0, max: 100 }).map((n) => `o-${n}`),
     fc.integer({ min: 1, max: 100 }).map((n) => `bl-${n}`),
