@@ -16,6 +16,7 @@ import { ThumbnailMaker } from './delivery/thumbnail.js';
 import { RenderQueue } from './delivery/render-queue.js';
 import { TransformedImages } from './delivery/transformed-image.js';
 import { TransformedVideos } from './delivery/transformed-video.js';
+import { createFaceFinder } from './transform/face-finder.js';
 import type { Services } from './http/context.js';
 import { createGraphQLHandler } from './http/graphql.js';
 import { createRequestHandler } from './http/server.js';
@@ -119,15 +120,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     storeNewVersion: (of, png, status) => addVersionFromBytes(uploadDeps, of, png, status),
     fetchImage: (url) => downloadImage(url, { timeoutMs: config.urlFetch.timeoutMs, maxRedirects: config.urlFetch.maxRedirects, allowlist, maxBytes: config.limits.maxFileBytes }),
   });
+  const findFaces = createFaceFinder();
   const renders = new RenderQueue(createLimiter(config.analysis.concurrency), config.transform.waitMs);
   const videoOptions = {
     ffmpeg: { ffmpegPath: binaries.ffmpeg, timeoutMs: config.transform.videoTimeoutMs },
     frameLimiter: analysis.probeLimiter,
     maxInputPixels: config.limits.maxImagePixels,
     tokenKey: privateKeys[0] as string,
+    findFaces,
   };
   const videos = new TransformedVideos(store, renders, videoOptions);
-  const images = new TransformedImages(store, renders, config.limits.maxImagePixels);
+  const images = new TransformedImages(store, renders, config.limits.maxImagePixels, findFaces);
   // Jobs share the renders and slots of deliveries, but wait as long as a video may take.
   const jobRenders = renders.withWait(config.transform.videoTimeoutMs);
   const transformations = new UploadTransformationJobs({
@@ -136,7 +139,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     store,
     queue,
     outbox,
-    images: new TransformedImages(store, jobRenders, config.limits.maxImagePixels),
+    images: new TransformedImages(store, jobRenders, config.limits.maxImagePixels, findFaces),
     videos: new TransformedVideos(store, jobRenders, videoOptions),
     urlEndpoint: config.urlEndpoint,
     log,
@@ -158,6 +161,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
     extensions,
     transformations,
+    findFaces,
   };
   runner.register(WEBHOOK_JOB, createWebhookHandler(db, { secret: webhookSecret, timeoutMs: config.webhooks.timeoutMs, retryWindowMs: config.webhooks.retryWindowMs, retryBaseMs: config.webhooks.retryBaseMs, allowlist }));
   for (const [kind, jobHandler] of Object.entries({ ...extensions.handlers(), ...transformations.handlers() })) runner.register(kind, jobHandler);

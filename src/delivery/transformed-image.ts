@@ -4,6 +4,7 @@ import type { FileVersionRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { withLocalFile } from '../storage/local-file.js';
+import type { FaceFinder } from '../transform/face-finder.js';
 import { chooseFormat, renderImage } from '../transform/render-image.js';
 import { VIDEO_ONLY } from '../transform/render-video.js';
 import { invalidTransformation, printTransformation, type TransformPlan } from '../transform/transform-plan.js';
@@ -25,6 +26,7 @@ export class TransformedImages {
     private readonly store: BlobStore,
     private readonly queue: RenderQueue,
     private readonly maxInputPixels: number,
+    private readonly findFaces?: FaceFinder,
   ) {}
 
   /** The blob key and type of `version` rendered with `plan` for a client that sent `accept`. */
@@ -45,7 +47,7 @@ export class TransformedImages {
       throw new AppError('BAD_REQUEST', `The image has ${version.width * version.height} pixels, more than the ${this.maxInputPixels} that can be transformed.`, { parameter: 'tr' });
     }
     const original = await withLocalFile(this.store, version.blobKey, (file) => fs.readFile(file));
-    const rendered = await renderImage(original, plan, { accept, originalFormat: version.format ?? 'png', customCoordinates: version.customCoordinates, maxInputPixels: this.maxInputPixels });
+    const rendered = await renderImage(original, plan, { accept, originalFormat: version.format ?? 'png', customCoordinates: version.customCoordinates, maxInputPixels: this.maxInputPixels, findFaces: this.findFaces });
     await this.store.put(key, Readable.from([rendered.data]));
     return { key, mime: rendered.mime };
   }

@@ -12,6 +12,7 @@ import { AppError } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { withLocalFile } from '../storage/local-file.js';
 import { MASTER_MANIFEST, packageAdaptiveStream, type StreamProtocol } from '../transform/adaptive-stream.js';
+import type { FaceFinder } from '../transform/face-finder.js';
 import { chooseFormat, renderImage } from '../transform/render-image.js';
 import { type FfmpegRun, flattenVideoPlan, renderVideo, timeWindow, VIDEO_MIME, videoContainer, VideoRenderError, type VideoSource } from '../transform/render-video.js';
 import { invalidTransformation, printTransformation, type TransformPlan, type TransformStep } from '../transform/transform-plan.js';
@@ -25,6 +26,8 @@ export interface TransformedVideosOptions {
   maxInputPixels: number;
   /** Keys the stream tokens that make segment URLs unguessable. */
   tokenKey: string;
+  /** For `fo-face` on frame thumbnails. */
+  findFaces?: FaceFinder;
 }
 
 /** The folder segment under a video's URL that holds adaptive-stream files: `<file>/ik-abs/<version>/<token>/<name>`. */
@@ -86,7 +89,7 @@ export class TransformedVideos {
         extractVideoFrame(file, { ffmpegPath: this.options.ffmpeg.ffmpegPath, atSeconds: at, limiter: this.options.frameLimiter, jpegQScale: 2 }),
       );
       const withFormat = imagePlan.map((s, i) => (i === imagePlan.length - 1 && !s.f ? { ...s, f: 'jpg' as const } : s));
-      const rendered = await renderImage(frame, withFormat, { accept, originalFormat: 'jpg', customCoordinates: null, maxInputPixels: this.options.maxInputPixels });
+      const rendered = await renderImage(frame, withFormat, { accept, originalFormat: 'jpg', customCoordinates: null, maxInputPixels: this.options.maxInputPixels, findFaces: this.options.findFaces });
       await this.store.put(key, Readable.from([rendered.data]));
       return { key, mime: rendered.mime };
     });

@@ -1,4 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
+import { cropAround, type FaceFinder, unionOf } from './face-finder.js';
 import { blurredBackground, invalidTransformation, MAX_OUTPUT_SIDE, type TransformPlan, type TransformStep, toSharpColour } from './transform-plan.js';
 
 export interface RenderContext {
@@ -9,6 +10,8 @@ export interface RenderContext {
   /** The file's `x,y,width,height`, for `fo-custom`. */
   customCoordinates: string | null;
   maxInputPixels: number;
+  /** Finds faces for `fo-face`; without it `fo-face` is refused. */
+  findFaces?: FaceFinder;
 }
 
 export interface Rendered {
@@ -58,8 +61,25 @@ async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext,
   let image: Sharp = sharp(input, { limitInputPixels: ctx.maxInputPixels, animated: false, autoOrient: first });
   const meta = await image.metadata();
   const turned = first && (meta.orientation ?? 1) >= 5;
-  const srcW = (turned ? meta.height : meta.width) ?? 1;
-  const srcH = (turned ? meta.width : meta.height) ?? 1;
+  let srcW = (turned ? meta.height : meta.width) ?? 1;
+  let srcH = (turned ? meta.width : meta.height) ?? 1;
+  let focus: { x: number; y: number } | undefined;
+  if (step.fo === 'face') {
+    if (!ctx.findFaces) throw invalidTransformation('fo', 'face detection is not available here; use fo-auto or fo-custom.');
+    const faces = unionOf(await ctx.findFaces(input));
+    if (faces) focus = { x: faces.left + faces.width / 2, y: faces.top + faces.height / 2 };
+    // Without both sides to fill, fo-face crops to the faces (z < 1 takes in more around them).
+    if (faces && focus && (!step.w || !step.h) && step.cm !== 'extract' && step.cm !== 'pad_extract') {
+      const zoom = step.z ?? 1;
+      const region = cropAround(srcW, srcH, faces.width / faces.height, focus.x, focus.y);
+      const width = Math.max(1, Math.min(region.width, Math.round(faces.width / zoom)));
+      const height = Math.max(1, Math.min(region.height, Math.round(faces.height / zoom)));
+      const left = Math.max(0, Math.min(Math.round(focus.x - width / 2), srcW - width));
+      const top = Math.max(0, Math.min(Math.round(focus.y - height / 2), srcH - height));
+      image = sharp(await image.extract({ left, top, width, height }).toBuffer(), { limitInputPixels: ctx.maxInputPixels });
+      [srcW, srcH, focus] = [width, height, undefined];
+    }
+  }
   const dpr = step.dpr ?? 1;
   const side = (d: TransformStep['w'], of: number) => (d ? Math.round(('px' in d ? d.px : d.fraction * of) * dpr) : undefined);
   let w = side(step.w, srcW);
@@ -72,7 +92,6 @@ async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext,
 
   if (step.rt !== undefined) image = step.rt === 'auto' ? image.rotate() : image.rotate(step.rt, { background: { r: 0, g: 0, b: 0, alpha: 0 } });
   if (step.t !== undefined) image = image.trim({ threshold: step.t === true ? 10 : step.t });
-  if (step.fo === 'face') throw invalidTransformation('fo', 'face detection is not supported here; use fo-auto or fo-custom.');
 
   const blurred = step.bg ? blurredBackground(step.bg) : undefined;
   const background = step.bg && !blurred ? toSharpColour(step.bg) : { r: 255, g: 255, b: 255, alpha: 1 };
@@ -84,8 +103,10 @@ async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext,
     if (step.cm === 'extract' || step.cm === 'pad_extract') {
       const ew = Math.min(w ?? srcW, srcW);
       const eh = Math.min(h ?? srcH, srcH);
-      let left = step.x ?? (step.xc !== undefined ? step.xc - Math.floor(ew / 2) : Math.floor((srcW - ew) / 2));
-      let top = step.y ?? (step.yc !== undefined ? step.yc - Math.floor(eh / 2) : Math.floor((srcH - eh) / 2));
+      const xc = step.xc ?? focus?.x;
+      const yc = step.yc ?? focus?.y;
+      let left = step.x ?? (xc !== undefined ? Math.round(xc - ew / 2) : Math.floor((srcW - ew) / 2));
+      let top = step.y ?? (yc !== undefined ? Math.round(yc - eh / 2) : Math.floor((srcH - eh) / 2));
       left = Math.max(0, Math.min(left, srcW - ew));
       top = Math.max(0, Math.min(top, srcH - eh));
       image = image.extract({ left, top, width: ew, height: eh });
@@ -102,6 +123,9 @@ async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext,
       const crop = step.c ?? 'maintain_ratio';
       const fit = crop === 'force' ? 'fill' : crop === 'at_max' || crop === 'at_max_enlarge' ? 'inside' : crop === 'at_least' ? 'outside' : 'cover';
       const position = step.fo === 'auto' ? sharp.strategy.attention : (GRAVITY[step.fo ?? 'center'] ?? 'centre');
+      if (focus && fit === 'cover' && w !== undefined && h !== undefined) {
+        image = image.extract(cropAround(srcW, srcH, w / h, focus.x, focus.y));
+      }
       image = image.resize(w, h, { fit, position, withoutEnlargement: crop === 'at_max' });
     }
   }

@@ -25,7 +25,7 @@ export type VideoContainer = 'mp4' | 'webm';
 export const VIDEO_MIME: Record<VideoContainer, string> = { mp4: 'video/mp4', webm: 'video/webm' };
 
 /** The image-only parameters, refused on video with a clear error. */
-const IMAGE_ONLY: readonly (keyof TransformStep)[] = ['x', 'y', 'xc', 'yc', 'b', 'r', 'fl', 'bl', 'o', 'e', 'dpr', 'pr', 'lo', 'md', 'cp', 't', 'fo'];
+const IMAGE_ONLY: readonly (keyof TransformStep)[] = ['x', 'y', 'xc', 'yc', 'z', 'b', 'r', 'fl', 'bl', 'o', 'e', 'dpr', 'pr', 'lo', 'md', 'cp', 't', 'fo'];
 /** The video-only parameters, refused on images. */
 export const VIDEO_ONLY: readonly (keyof TransformStep)[] = ['so', 'eo', 'du', 'vc', 'ac', 'sr'];
 

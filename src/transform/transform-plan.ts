@@ -22,6 +22,8 @@ export interface TransformStep {
   fo?: Focus;
   x?: number;
   y?: number;
+  /** Zoom around the faces for `fo-face` without both sides: below 1 takes in more, above 1 less. */
+  z?: number;
   xc?: number;
   yc?: number;
   q?: number;
@@ -173,6 +175,9 @@ function applyParam(step: TransformStep, token: string): void {
     case 'yc':
       step[key] = number(key, need(), 0, 65535);
       return;
+    case 'z':
+      step.z = number('z', need(), 0.1, 10, false);
+      return;
     case 'q':
       step.q = number('q', need(), 1, 100);
       return;
@@ -288,7 +293,7 @@ export function printTransformation(plan: TransformPlan): string {
       if (step.c) out.push(`c-${step.c}`);
       if (step.cm) out.push(`cm-${step.cm}`);
       if (step.fo) out.push(`fo-${step.fo}`);
-      for (const k of ['x', 'y', 'xc', 'yc', 'q'] as const) if (step[k] !== undefined) out.push(`${k}-${step[k]}`);
+      for (const k of ['x', 'y', 'xc', 'yc', 'z', 'q'] as const) if (step[k] !== undefined) out.push(`${k}-${step[k]}`);
       if (step.f) out.push(`f-${step.f}`);
       if (step.bg) out.push(`bg-${step.bg}`);
       if (step.b) out.push(`b-${step.b.width}_${step.b.color}`);

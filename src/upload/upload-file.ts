@@ -28,6 +28,7 @@ import { parseUploadRequest, type UploadParams } from './request.js';
 import { assertTransformationFits, preTransformFailed } from './upload-transformation.js';
 import type { UploadTransformationJobs } from './transformation-jobs.js';
 import { type Rendered, renderImage } from '../transform/render-image.js';
+import type { FaceFinder } from '../transform/face-finder.js';
 import type { TransformPlan } from '../transform/transform-plan.js';
 import { assertImagePlan } from '../delivery/transformed-image.js';
 import { openSource } from './source.js';
@@ -46,6 +47,8 @@ export interface UploadDeps {
   /** Wakes the job runner after a commit queued jobs. */
   notifyJobs: () => void;
   transformations: Pick<UploadTransformationJobs, 'enqueue'>;
+  /** For `fo-face` in pre-transformations. */
+  findFaces?: FaceFinder;
 }
 
 /**
@@ -66,7 +69,7 @@ async function preTransformImage(
   try {
     assertImagePlan(plan);
     const original = await withLocalFile(deps.store, blobKey, (file) => fs.readFile(file));
-    rendered = await renderImage(original, plan, { accept: '', originalFormat: type.ext ?? 'png', customCoordinates: null, maxInputPixels: deps.config.limits.maxImagePixels });
+    rendered = await renderImage(original, plan, { accept: '', originalFormat: type.ext ?? 'png', customCoordinates: null, maxInputPixels: deps.config.limits.maxImagePixels, findFaces: deps.findFaces });
   } catch (error) {
     throw preTransformFailed(error);
   }

@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { bundledModelPaths, loadBundledGraphModel } from './bundled-graph-model.js';
 import { COCO_LABELS, type CocoLabel } from './coco-labels.js';
 import type { RgbaImage } from './decode-rgba.js';
 import { ModelLoadError } from './errors.js';
@@ -25,12 +23,7 @@ export interface ObjectDetector {
 }
 
 /** Where the model files are: `models/centernet.{json,bin}` inside the installed `@vladmandic/human`. */
-export function centernetModelPaths(): { json: string; bin: string } {
-  const require = createRequire(import.meta.url);
-  // The package's `exports` has no './package.json' entry; its main file is `dist/human.node.js`.
-  const models = join(dirname(dirname(require.resolve('@vladmandic/human'))), 'models');
-  return { json: join(models, 'centernet.json'), bin: join(models, 'centernet.bin') };
-}
+export const centernetModelPaths = () => bundledModelPaths('centernet');
 
 /**
  * Copies a square RGBA picture into the model's input layout: float32 RGB in 0–255, alpha composited on white
@@ -71,44 +64,14 @@ export function bestScorePerLabel(rows: readonly (readonly number[])[]): Detecti
 }
 
 /**
- * Loads MobileNetV3-CenterNet (COCO, 80 classes, 4 MB of weights shipped inside `@vladmandic/human`) on the
- * TensorFlow.js WebAssembly backend, whose `.wasm` files ship inside `@tensorflow/tfjs-backend-wasm`. Reads
- * only local files; nothing is fetched. Selects the `wasm` backend for the whole process's TensorFlow.js.
+ * Loads MobileNetV3-CenterNet (COCO, 80 classes, 4 MB of weights shipped inside `@vladmandic/human`) with
+ * {@link loadBundledGraphModel} (TensorFlow.js on WebAssembly, local files only).
  *
  * @throws ModelLoadError when the runtime or the model files cannot be loaded.
  */
 export async function loadCenternetDetector(): Promise<ObjectDetector> {
   try {
-    const tf = await import('@tensorflow/tfjs-core');
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const { loadGraphModel } = await import('@tensorflow/tfjs-converter');
-
-    const require = createRequire(import.meta.url);
-    wasm.setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/'));
-    if (!(await tf.setBackend('wasm'))) throw new Error('the TensorFlow.js wasm backend did not initialise');
-    await tf.ready();
-
-    const paths = centernetModelPaths();
-    const manifest = JSON.parse(await readFile(paths.json, 'utf8')) as {
-      modelTopology: object;
-      weightsManifest: { weights: import('@tensorflow/tfjs-core').io.WeightsManifestEntry[] }[];
-      format?: string;
-      generatedBy?: string;
-      convertedBy?: string;
-      signature?: object;
-    };
-    const weights = await readFile(paths.bin);
-    const model = await loadGraphModel(
-      tf.io.fromMemory({
-        modelTopology: manifest.modelTopology,
-        weightSpecs: manifest.weightsManifest.flatMap((group) => group.weights),
-        weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
-        format: manifest.format,
-        generatedBy: manifest.generatedBy,
-        convertedBy: manifest.convertedBy,
-        signature: manifest.signature,
-      }),
-    );
+    const { tf, model } = await loadBundledGraphModel('centernet');
 
     return {
       async detect(image) {
