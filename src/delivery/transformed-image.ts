@@ -37,7 +37,9 @@ export class TransformedImages {
     assertImagePlan(plan);
     const last = Object.assign({}, ...plan) as TransformPlan[number];
     const format = chooseFormat(last.f, accept, version.format ?? 'png');
-    const key = derivativeKey(version.id, `${printTransformation(plan)}|${format}`, format);
+    // fo-custom reads customCoordinates, which can change without a new version.
+    const coordinates = plan.some((step) => step.fo === 'custom') ? `|${version.customCoordinates ?? ''}` : '';
+    const key = derivativeKey(version.id, `${printTransformation(plan)}|${format}${coordinates}`, format);
     if (await this.store.stat(key)) return { key, mime: derivativeMime(key) };
     return this.queue.run(key, () => this.make(version, plan, accept, key));
   }

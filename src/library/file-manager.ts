@@ -82,6 +82,7 @@ export class FileManager {
     for (const v of versions) {
       await this.store.delete(v.blobKey);
       await this.store.delete(`thumbnails/${v.id}.webp`);
+      for await (const derived of this.store.list(`derived/${v.id}/`)) await this.store.delete(derived.key);
     }
   }
 

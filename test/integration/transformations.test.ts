@@ -112,6 +112,20 @@ describe('image transformations', () => {
     expect((await fetchImage(tr('w-100,h-100,fo-face'))).meta).toMatchObject({ width: 100, height: 100 });
   });
 
+  it('crops to customCoordinates with fo-custom, following updates of them', async () => {
+    const res = await t.upload(
+      'mutation($file: Upload!) { uploadFile(file: $file, fileName: "custom.jpg", useUniqueFileName: false, customCoordinates: "0,0,100,100") { fileId url } }',
+      { file: null },
+      { path: 'variables.file', data: await twoTone(), filename: 'custom.jpg' },
+    );
+    const { fileId, url } = res.data?.uploadFile as { fileId: string; url: string };
+    const red = await fetchImage(tr('w-50,h-50,fo-custom', url));
+    expect((await pixel(red.body, 25, 25))[0]).toBeGreaterThan(200);
+    await t.gql('mutation($id: ID!) { updateFileDetails(fileId: $id, customCoordinates: "300,0,100,100") { fileId } }', { id: fileId });
+    const blue = await fetchImage(tr('w-50,h-50,fo-custom', url));
+    expect((await pixel(blue.body, 25, 25))[2]).toBeGreaterThan(200);
+  });
+
   it('transforms a non-current version named by ik-obj-version', async () => {
     const putColour = async (color: string) =>
       t.upload(

@@ -263,6 +263,19 @@ describe('adaptive bitrate streaming', () => {
   });
 });
 
+describe('derivative cache', () => {
+  it('deletes a file\'s derivatives (renders, frames, stream packages) with the file', async () => {
+    const file = await put(path.join(dir, 'clip.mp4'), 'doomed.mp4');
+    const version = (await t.gql('query($id: ID!) { file(fileId: $id) { versionInfo { id } } }', { id: file.fileId })).data?.file.versionInfo.id as string;
+    for (const url of [tr('w-96', file.url), `${file.url}/ik-thumbnail.jpg`, `${file.url}/ik-master.m3u8?tr=sr-240`]) expect((await fetch(url)).status).toBe(200);
+    const derivedDir = path.join(t.dataDir, 'blobs', 'derived', version);
+    const stored = async () => (await fs.readdir(derivedDir, { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).length;
+    expect(await stored()).toBeGreaterThan(4);
+    await t.gql('mutation($id: ID!) { deleteFile(fileId: $id) }', { id: file.fileId });
+    expect(await stored()).toBe(0);
+  });
+});
+
 describe('render queue', () => {
   it('answers 503 with Retry-After when a render outlasts the wait, and serves it once ready', async () => {
     const slow = await startTestApp({ STOWAGE_TRANSFORM_WAIT_MS: '1' });
