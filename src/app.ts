@@ -145,6 +145,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     log,
     addVersion: (of, body) => addVersionFromStream(uploadDeps, of, body, null),
     notifyJobs: () => uploadDeps.notifyJobs(),
+    leaseMs: 2 * config.transform.videoTimeoutMs + 60_000,
   });
   const uploadDeps: UploadDeps = {
     db,

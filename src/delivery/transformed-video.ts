@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Limiter } from '../analysis/concurrency.js';
+import { MediaTimeoutError } from '../analysis/errors.js';
 import { DEFAULT_MEDIA_DEMUXERS } from '../analysis/media-formats.js';
 import { extractVideoFrame } from '../analysis/video-frame.js';
 import type { FileVersionRow } from '../db/schema.js';
@@ -38,8 +39,11 @@ const isPlayableVideo = (v: FileVersionRow) => v.mime.startsWith('video/') && v.
 const notAVideo = (what: string, version: FileVersionRow) =>
   new AppError('BAD_REQUEST', `${what} applies to videos; this file is ${version.mime}.`, { parameter: 'tr' });
 
+/** ffmpeg refusing the input, or running past its time limit, is a failure of this transformation, not a fault. */
 const encodingFailed = (error: unknown) =>
-  error instanceof VideoRenderError ? new AppError('BAD_REQUEST', `The video could not be transformed: ${error.message}`, { parameter: 'tr', cause: error }) : error;
+  error instanceof VideoRenderError || error instanceof MediaTimeoutError
+    ? new AppError('BAD_REQUEST', `The video could not be transformed: ${error.message}`, { parameter: 'tr', cause: error })
+    : error;
 
 /**
  * Video derivatives on ffmpeg, cached in the blob store like images: transformed videos, GIFs turned into MP4,

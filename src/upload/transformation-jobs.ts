@@ -50,6 +50,8 @@ export interface UploadTransformationDeps {
   addVersion: (of: FileView, body: Readable) => Promise<FileView>;
   /** Wakes the job runner after jobs were queued outside an upload. */
   notifyJobs: () => void;
+  /** How long a claimed job is leased: longer than the longest render, so a running job is never run twice. */
+  leaseMs: number;
 }
 
 /** Why a transformation failed, in ImageKit's words: the input could not be encoded, or something else broke. */
@@ -83,7 +85,7 @@ export class UploadTransformationJobs {
   }
 
   handlers(): Record<string, JobHandler> {
-    const common = { concurrency: 1, leaseMs: 30 * 60_000, retryDelayMs: (attempt: number) => Math.min(60_000, 2000 * attempt) };
+    const common = { concurrency: 1, leaseMs: this.deps.leaseMs, retryDelayMs: (attempt: number) => Math.min(60_000, 2000 * attempt) };
     return {
       [PRE_TRANSFORM_JOB]: {
         ...common,
@@ -106,6 +108,11 @@ export class UploadTransformationJobs {
   private async runPre(payload: PrePayload): Promise<void> {
     const view = this.deps.files.findVersion(payload.fileId, payload.versionId);
     if (!view) return; // deleted meanwhile: nothing to report on
+    if (view.file.currentVersionId !== view.version.id) {
+      // A newer version came first (or this job already added its result before a crash): never put an older one back on top.
+      this.deps.log.info(`Pre-transformation of ${view.file.filePath} skipped: the file has a newer version`);
+      return;
+    }
     let derivative: Derivative;
     try {
       derivative = await this.deps.videos.video(view.version, parseTransformation(payload.value));
