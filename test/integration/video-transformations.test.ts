@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import ImageKit from 'imagekit';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -240,6 +241,15 @@ describe('adaptive bitrate streaming', () => {
     const forged = (segment as string).replace(/\/([a-f0-9]{32})\//, (_, token: string) => `/${token.replace(/^./, (c) => (c === 'a' ? 'b' : 'a'))}/`);
     expect((await fetch(forged)).status).toBe(404);
     expect(privateWide.url).toContain('private.mp4');
+  });
+
+  it('serves a private stream on a URL signed by ImageKit\'s own SDK', async () => {
+    const imagekit = new ImageKit({ publicKey: 'public_x', privateKey: TEST_KEY, urlEndpoint: t.url });
+    const url = imagekit.url({ path: '/private.mp4/ik-master.m3u8', transformation: [{ sr: '240_360' } as Record<string, string>], signed: true, expireSeconds: 60 });
+    expect(url).toContain('/tr:sr-240_360/');
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('RESOLUTION=640x360');
   });
 
   it('hands out signed URLs for suffixes through GraphQL', async () => {
