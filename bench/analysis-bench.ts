@@ -48,7 +48,7 @@ export async function runAnalysisBench(tmp: string, log: (line: string) => void)
   const type = await detectType((await fsp.readFile(files[0] as string)).subarray(0, 4100), 'x.jpg');
   const deps = {
     maxImagePixels: 100_000_000,
-    ffprobePath: resolveFfmpegPaths(process.env).ffprobe,
+    ...(({ ffprobe, ffmpeg }) => ({ ffprobePath: ffprobe, ffmpegPath: ffmpeg }))(resolveFfmpegPaths(process.env)),
     imageLimiter: createLimiter(CONCURRENCY),
     probeLimiter: createLimiter(CONCURRENCY),
     log: () => {},

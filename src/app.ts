@@ -93,6 +93,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const analysis: AnalysisDeps = {
     maxImagePixels: config.limits.maxImagePixels,
     ffprobePath: binaries.ffprobe,
+    ffmpegPath: binaries.ffmpeg,
     imageLimiter: createLimiter(config.analysis.concurrency),
     probeLimiter: createLimiter(config.analysis.concurrency),
     log: (message, error) => log.error(message, error),

@@ -37,6 +37,11 @@ export class NotMediaError extends Error {
   override readonly name = 'NotMediaError';
 }
 
+/** ffprobe died on a signal (the bundled static build segfaults on MPEG-TS, for one) rather than judging the file. */
+export class ProbeCrashedError extends Error {
+  override readonly name = 'ProbeCrashedError';
+}
+
 /** An ffmpeg/ffprobe process ran longer than allowed and was killed. */
 export class MediaTimeoutError extends Error {
   override readonly name = 'MediaTimeoutError';

@@ -1,6 +1,6 @@
 import { resolve as resolvePath } from 'node:path';
 import type { Limiter } from './concurrency.js';
-import { NotMediaError } from './errors.js';
+import { NotMediaError, ProbeCrashedError } from './errors.js';
 import { toInputRestrictionArgs } from './media-formats.js';
 import { runProcess, toErrorSummary } from './run-process.js';
 
@@ -134,6 +134,7 @@ export function toMediaInfo(probe: FfprobeOutput): MediaInfo {
  * A truncated file whose header survived probes "successfully" with the header's duration.
  *
  * @throws NotMediaError when ffprobe cannot read the file or it has no audio/video stream.
+ * @throws ProbeCrashedError when ffprobe itself crashed.
  * @throws MediaTimeoutError when ffprobe runs longer than `timeoutMs` (it is killed).
  * @throws BinaryNotFoundError when `ffprobePath` cannot be executed.
  */
@@ -157,6 +158,7 @@ export async function probeMedia(filePath: string, options: ProbeMediaOptions): 
       signal: options.signal,
     });
   const result = await (options.limiter ? options.limiter.run(run) : run());
+  if (result.code === null && !result.truncated) throw new ProbeCrashedError(`ffprobe crashed reading the file: ${toErrorSummary(result.stderr) || 'killed by a signal'}`);
   if (result.code !== 0 || result.truncated) {
     throw new NotMediaError(`ffprobe cannot read the file: ${toErrorSummary(result.stderr) || `exit code ${result.code}`}`);
   }

@@ -1,7 +1,11 @@
 import fs from 'node:fs/promises';
 import type { Limiter } from '../analysis/concurrency.js';
 import { readEmbeddedMetadata, readLegacyExif } from '../analysis/embedded-metadata.js';
-import { CorruptImageError, MediaTimeoutError, NotMediaError, PixelLimitError, UnsupportedImageError } from '../analysis/errors.js';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CorruptImageError, MediaTimeoutError, NotMediaError, PixelLimitError, ProbeCrashedError, UnsupportedImageError } from '../analysis/errors.js';
+import { toInputRestrictionArgs } from '../analysis/media-formats.js';
+import { runProcess } from '../analysis/run-process.js';
 import { decodeHeicToPng, isHeic } from '../analysis/heic.js';
 import { readImageInfo } from '../analysis/image-info.js';
 import { probeMedia } from '../analysis/media-probe.js';
@@ -13,6 +17,8 @@ import type { DetectedType } from './detect-type.js';
 export interface AnalysisDeps {
   maxImagePixels: number;
   ffprobePath: string;
+  /** Remuxes media ffprobe crashes on into MP4 to probe that instead. */
+  ffmpegPath: string;
   /** Bounds concurrent image decodes (each may hold a whole image in memory). */
   imageLimiter: Limiter;
   /** Bounds concurrent ffprobe processes. */
@@ -91,9 +97,38 @@ async function analyzeImage(path: string, deps: AnalysisDeps): Promise<FileAnaly
   };
 }
 
+/**
+ * ffprobe's view of `path`; when ffprobe crashes (the bundled build does on every MPEG-TS file), the streams are
+ * copied into a temporary MP4 by ffmpeg, which reads them fine, and that is probed instead.
+ */
+async function probeOrRemux(path: string, deps: AnalysisDeps) {
+  const options = { ffprobePath: deps.ffprobePath, limiter: deps.probeLimiter };
+  try {
+    return await probeMedia(path, options);
+  } catch (error) {
+    if (!(error instanceof ProbeCrashedError)) throw error;
+    const dir = await fs.mkdtemp(join(tmpdir(), 'stowage-remux-'));
+    try {
+      const copy = join(dir, 'copy.mp4');
+      const remux = await deps.probeLimiter.run(() =>
+        runProcess(deps.ffmpegPath, ['-v', 'error', ...toInputRestrictionArgs(), '-i', resolve(path), '-map', '0:v:0?', '-map', '0:a:0?', '-c', 'copy', '-f', 'mp4', copy], {
+          timeoutMs: REMUX_TIMEOUT_MS,
+          maxStdoutBytes: 64 * 1024,
+        }),
+      );
+      if (remux.code !== 0) throw new NotMediaError(`ffprobe crashed and ffmpeg could not copy the streams: ${remux.stderr.slice(-300)}`, { cause: error });
+      return await probeMedia(copy, options);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+const REMUX_TIMEOUT_MS = 120_000;
+
 async function analyzeMedia(path: string, deps: AnalysisDeps): Promise<FileAnalysis> {
   try {
-    const media = await probeMedia(path, { ffprobePath: deps.ffprobePath, limiter: deps.probeLimiter });
+    const media = await probeOrRemux(path, deps);
     return {
       ...EMPTY,
       width: media.width,
@@ -106,7 +141,7 @@ async function analyzeMedia(path: string, deps: AnalysisDeps): Promise<FileAnaly
     };
   } catch (error) {
     // Bytes that look like media but are not (or are truncated) are kept as a plain file without probe fields.
-    if (error instanceof NotMediaError || error instanceof MediaTimeoutError) return EMPTY;
+    if (error instanceof NotMediaError || error instanceof MediaTimeoutError || error instanceof ProbeCrashedError) return EMPTY;
     throw error;
   }
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpegPaths } from '../../src/analysis/binaries.js';
 import { makeJpeg } from '../helpers/fixtures.js';
 import { pngHeaderOnly, scene, shapes, solid } from '../helpers/images.js';
-import { makeAudio, makeMp4, makeRotated } from '../helpers/media-files.js';
+import { ffmpeg as ffmpegRun, makeAudio, makeMp4, makeRotated } from '../helpers/media-files.js';
 import { jpegWithAllMetadata } from '../helpers/metadata-fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -168,6 +168,19 @@ describe('video and audio', () => {
 
     const r = await ok(await fs.readFile(rotated), 'rotated.mp4');
     expect([r.width, r.height]).toEqual([240, 320]);
+  });
+
+  it('probes MPEG-TS video (copied into MP4 for ffprobe, which crashes on TS) and serves its thumbnail and transformations', async () => {
+    const mp4 = path.join(tmp, 'for-ts.mp4');
+    const ts = path.join(tmp, 'clip.ts');
+    await makeMp4(ffmpeg, mp4);
+    await ffmpegRun(ffmpeg, ['-i', mp4, '-c', 'copy', '-f', 'mpegts', ts]);
+    const f = await ok(await fs.readFile(ts), 'clip.ts');
+    expect(f).toMatchObject({ mime: 'video/mp2t', width: 320, height: 240, videoCodec: 'h264', audioCodec: 'aac' });
+    expect(f.duration).toBeCloseTo(2, 0);
+    expect((await fetch(f.thumbnailUrl)).status).toBe(200);
+    const small = await fetch(`${f.thumbnailUrl.replace('/tr:n-ik_ml_thumbnail', '')}?tr=w-160`);
+    expect(small.headers.get('content-type')).toBe('video/mp4');
   });
 
   it('probes audio, and keeps fake or truncated media as plain files', async () => {
