@@ -83,6 +83,7 @@ export class TransformedVideos {
     for (const key of ['eo', 'du', 'vc', 'ac', 'sr'] as const) {
       if (merged[key] !== undefined) throw invalidTransformation(key, 'does not apply to a thumbnail; use so to pick the frame.');
     }
+    if (merged.f === 'mp4' || merged.f === 'webm') throw invalidTransformation('f', `a thumbnail is an image; got f-${merged.f}.`);
     const at = merged.so ?? 0;
     timeWindow({ so: at }, version.duration ?? Number.MAX_SAFE_INTEGER);
     const imagePlan = plan.map(({ so: _so, ...rest }) => rest);

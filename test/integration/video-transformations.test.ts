@@ -121,6 +121,7 @@ describe('video transformations', () => {
     expect(diff).toBeGreaterThan(1);
     const png = await fetch(`${tr('f-png', clipUrl)}/ik-thumbnail.jpg`);
     expect(png.headers.get('content-type')).toBe('image/png');
+    expect((await fetch(`${tr('f-mp4', clipUrl)}/ik-thumbnail.jpg`)).status).toBe(400);
   });
 
   it('turns a GIF into an H.264 MP4 with ik-gif-video.mp4 (odd sides made even)', async () => {
