@@ -122,7 +122,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     fetchImage: (url) => downloadImage(url, { timeoutMs: config.urlFetch.timeoutMs, maxRedirects: config.urlFetch.maxRedirects, allowlist, maxBytes: config.limits.maxFileBytes }),
   });
   const findFaces = createFaceFinder();
-  const renders = new RenderQueue(createLimiter(config.analysis.concurrency), config.transform.waitMs);
+  // Images and videos render in separate slots, so a few long video renders never stall image delivery.
+  const queueOptions = { maxQueued: config.transform.maxQueued, failureTtlMs: 60_000 };
+  const imageRenders = new RenderQueue(createLimiter(config.analysis.concurrency), config.transform.waitMs, queueOptions);
+  const videoRenders = new RenderQueue(createLimiter(Math.max(1, Math.floor(config.analysis.concurrency / 2))), config.transform.waitMs, queueOptions);
   const videoOptions = {
     ffmpeg: { ffmpegPath: binaries.ffmpeg, timeoutMs: config.transform.videoTimeoutMs },
     frameLimiter: analysis.probeLimiter,
@@ -130,18 +133,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     tokenKey: privateKeys[0] as string,
     findFaces,
   };
-  const videos = new TransformedVideos(store, renders, videoOptions);
-  const images = new TransformedImages(store, renders, config.limits.maxImagePixels, findFaces);
+  const videos = new TransformedVideos(store, videoRenders, videoOptions);
+  const images = new TransformedImages(store, imageRenders, config.limits.maxImagePixels, findFaces);
   // Jobs share the renders and slots of deliveries, but wait as long as a video may take.
-  const jobRenders = renders.withWait(config.transform.videoTimeoutMs);
+  const jobWaitMs = config.transform.videoTimeoutMs;
   const transformations = new UploadTransformationJobs({
     db,
     files,
     store,
     queue,
     outbox,
-    images: new TransformedImages(store, jobRenders, config.limits.maxImagePixels, findFaces),
-    videos: new TransformedVideos(store, jobRenders, videoOptions),
+    images: new TransformedImages(store, imageRenders.withWait(jobWaitMs), config.limits.maxImagePixels, findFaces),
+    videos: new TransformedVideos(store, videoRenders.withWait(jobWaitMs), videoOptions),
     urlEndpoint: config.urlEndpoint,
     log,
     addVersion: (of, body) => addVersionFromStream(uploadDeps, of, body, null),

@@ -58,6 +58,7 @@ const envSchema = z.object({
   STOWAGE_NAMED_TRANSFORMATIONS: z.string().default(''),
   STOWAGE_TRANSFORM_WAIT_MS: positiveInt('STOWAGE_TRANSFORM_WAIT_MS').default(30_000),
   STOWAGE_VIDEO_RENDER_TIMEOUT_MS: positiveInt('STOWAGE_VIDEO_RENDER_TIMEOUT_MS').default(30 * 60_000),
+  STOWAGE_TRANSFORM_QUEUE: positiveInt('STOWAGE_TRANSFORM_QUEUE').default(100),
   STOWAGE_LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
 });
 
@@ -79,7 +80,7 @@ export interface Config {
   /** Named transformations (`n-<name>`) besides ik_ml_thumbnail: name → transformation string. */
   readonly namedTransformations: Readonly<Record<string, string>>;
   /** How long a delivery request waits for its render before a 503; how long ffmpeg may run on one video. */
-  readonly transform: { readonly waitMs: number; readonly videoTimeoutMs: number };
+  readonly transform: { readonly waitMs: number; readonly videoTimeoutMs: number; readonly maxQueued: number };
   readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
 }
 
@@ -150,7 +151,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       awsRekognition: e.STOWAGE_AWS_REKOGNITION_REGION ? { region: e.STOWAGE_AWS_REKOGNITION_REGION, endpoint: e.STOWAGE_AWS_REKOGNITION_ENDPOINT } : undefined,
     },
     namedTransformations: parseNamedTransformations(e.STOWAGE_NAMED_TRANSFORMATIONS),
-    transform: { waitMs: e.STOWAGE_TRANSFORM_WAIT_MS, videoTimeoutMs: e.STOWAGE_VIDEO_RENDER_TIMEOUT_MS },
+    transform: { waitMs: e.STOWAGE_TRANSFORM_WAIT_MS, videoTimeoutMs: e.STOWAGE_VIDEO_RENDER_TIMEOUT_MS, maxQueued: e.STOWAGE_TRANSFORM_QUEUE },
     logLevel: e.STOWAGE_LOG_LEVEL,
   };
 }

@@ -1,36 +1,70 @@
 import type { Limiter } from '../analysis/concurrency.js';
-import { AppError } from '../errors.js';
+import { AppError, isAppError } from '../errors.js';
+
+export interface RenderQueueOptions {
+  /** Renders that may wait for a slot; past it a new one is refused at once (503). Default: no cap. */
+  maxQueued?: number;
+  /** How long a render that failed for its input (a 400) answers with the same error without running again. */
+  failureTtlMs?: number;
+}
+
+interface Shared {
+  inFlight: Map<string, Promise<unknown>>;
+  failures: Map<string, { error: unknown; until: number }>;
+}
+
+const MAX_REMEMBERED_FAILURES = 1000;
 
 /**
  * Where derivatives are computed: one computation per key at a time (concurrent identical requests share it),
- * at most the limiter's number at once, the rest queued. A request waits at most `waitMs`; past that it is
- * answered TRANSFORMATION_TIMEOUT (503, retry later) while the computation carries on, so the retry finds the
- * derivative ready in the cache.
+ * at most the limiter's number at once, at most `maxQueued` waiting. A request waits at most `waitMs`; past that
+ * it is answered TRANSFORMATION_TIMEOUT (503, retry later) while the computation carries on, so the retry finds
+ * the derivative ready in the cache. A render that fails for its input is not retried for `failureTtlMs`.
  */
 export class RenderQueue {
   constructor(
     private readonly limiter: Limiter,
     private readonly waitMs: number,
-    private readonly inFlight = new Map<string, Promise<unknown>>(),
+    private readonly options: RenderQueueOptions = {},
+    private readonly shared: Shared = { inFlight: new Map(), failures: new Map() },
   ) {}
 
-  /** The same queue (same renders, same slots) for callers that wait longer, e.g. background jobs. */
+  /** The same queue (same renders, slots and remembered failures), uncapped, for callers that wait longer: background jobs. */
   withWait(waitMs: number): RenderQueue {
-    return new RenderQueue(this.limiter, waitMs, this.inFlight);
+    return new RenderQueue(this.limiter, waitMs, { failureTtlMs: this.options.failureTtlMs }, this.shared);
   }
 
   run<T>(key: string, make: () => Promise<T>): Promise<T> {
-    let pending = this.inFlight.get(key) as Promise<T> | undefined;
+    const { inFlight, failures } = this.shared;
+    const failed = failures.get(key);
+    if (failed && failed.until > Date.now()) return Promise.reject(failed.error);
+    let pending = inFlight.get(key) as Promise<T> | undefined;
     if (!pending) {
-      pending = this.limiter.run(make).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
+      if (this.options.maxQueued !== undefined && this.limiter.pendingCount >= this.options.maxQueued) {
+        return Promise.reject(
+          new AppError('TOO_MANY_TRANSFORMATIONS', `${this.limiter.pendingCount} transformations are already waiting to be computed; retry shortly.`, {
+            parameter: 'tr',
+            details: { retryAfterSeconds: 5 },
+          }),
+        );
+      }
+      pending = this.limiter
+        .run(make)
+        .catch((error: unknown) => {
+          if (isAppError(error) && error.status === 400 && this.options.failureTtlMs) this.remember(key, error);
+          throw error;
+        })
+        .finally(() => inFlight.delete(key));
+      inFlight.set(key, pending);
     }
     return this.awaitAtMost(pending);
   }
 
-  /** Renders not yet finished (running or queued). */
-  get size(): number {
-    return this.inFlight.size;
+  private remember(key: string, error: unknown): void {
+    const { failures } = this.shared;
+    failures.delete(key);
+    failures.set(key, { error, until: Date.now() + (this.options.failureTtlMs ?? 0) });
+    if (failures.size > MAX_REMEMBERED_FAILURES) failures.delete(failures.keys().next().value as string);
   }
 
   private awaitAtMost<T>(pending: Promise<T>): Promise<T> {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Limiter } from '../analysis/concurrency.js';
-import { MediaTimeoutError } from '../analysis/errors.js';
+import { FrameExtractionError, MediaTimeoutError } from '../analysis/errors.js';
 import { DEFAULT_MEDIA_DEMUXERS } from '../analysis/media-formats.js';
 import { extractVideoFrame } from '../analysis/video-frame.js';
 import type { FileVersionRow } from '../db/schema.js';
@@ -39,10 +39,16 @@ const isPlayableVideo = (v: FileVersionRow) => v.mime.startsWith('video/') && v.
 const notAVideo = (what: string, version: FileVersionRow) =>
   new AppError('BAD_REQUEST', `${what} applies to videos; this file is ${version.mime}.`, { parameter: 'tr' });
 
-/** ffmpeg refusing the input, or running past its time limit, is a failure of this transformation, not a fault. */
+/** Local paths in ffmpeg's complaints are none of the client's business. */
+const withoutPaths = (message: string) => message.replace(/(^|[\s'"(])\/[^\s'"):]+/g, '$1<file>');
+
+/**
+ * ffmpeg refusing the input, failing to find a frame or running past its time limit is a failure of this
+ * transformation (400), not a fault of the server.
+ */
 const encodingFailed = (error: unknown) =>
-  error instanceof VideoRenderError || error instanceof MediaTimeoutError
-    ? new AppError('BAD_REQUEST', `The video could not be transformed: ${error.message}`, { parameter: 'tr', cause: error })
+  error instanceof VideoRenderError || error instanceof MediaTimeoutError || error instanceof FrameExtractionError
+    ? new AppError('BAD_REQUEST', `The video could not be transformed: ${withoutPaths(error.message)}`, { parameter: 'tr', cause: error })
     : error;
 
 /**
@@ -92,8 +98,8 @@ export class TransformedVideos {
     return this.cached(key, async () => {
       const frame = await withLocalFile(this.store, version.blobKey, (file) =>
         extractVideoFrame(file, { ffmpegPath: this.options.ffmpeg.ffmpegPath, atSeconds: at, limiter: this.options.frameLimiter, jpegQScale: 2 }),
-      );
-      const withFormat = imagePlan.map((s, i) => (i === imagePlan.length - 1 && !s.f ? { ...s, f: 'jpg' as const } : s));
+      ).catch((e) => Promise.reject(encodingFailed(e)));
+      const withFormat = merged.f ? imagePlan : imagePlan.map((s, i) => (i === imagePlan.length - 1 ? { ...s, f: 'jpg' as const } : s));
       const rendered = await renderImage(frame, withFormat, { accept, originalFormat: 'jpg', customCoordinates: null, maxInputPixels: this.options.maxInputPixels, findFaces: this.options.findFaces });
       await this.store.put(key, Readable.from([rendered.data]));
       return { key, mime: rendered.mime };

@@ -21,15 +21,23 @@ export type FaceFinder = (image: Buffer) => Promise<Region[]>;
 export function createFaceFinder(load: () => Promise<FaceDetector> = loadFaceDetector): FaceFinder {
   let detector: Promise<FaceDetector> | undefined;
   const one = createLimiter(1);
+  const loaded = () => {
+    if (!detector) {
+      const loading = load();
+      // A failed load is retried by the next call; it must not become an unhandled rejection meanwhile.
+      loading.catch(() => {
+        if (detector === loading) detector = undefined;
+      });
+      detector = loading;
+    }
+    return detector;
+  };
   return async (image) => {
-    detector ??= load().catch((error) => {
-      detector = undefined;
-      throw error;
-    });
+    const model = loaded();
     const { width = 0, height = 0, orientation = 1 } = await sharp(image).metadata();
     const [w, h] = orientation >= 5 ? [height, width] : [width, height];
     const square = await decodeRgba(image, { width: FACE_INPUT_SIZE, height: FACE_INPUT_SIZE });
-    const faces = await one.run(async () => (await detector)!.detect(square));
+    const faces = await one.run(async () => (await model).detect(square));
     const sx = w / FACE_INPUT_SIZE;
     const sy = h / FACE_INPUT_SIZE;
     return faces.map((f) => {

@@ -70,12 +70,13 @@ export function videoFilters(step: TransformStep, source: Pick<VideoSource, 'wid
     const [W, H] = [even(w), even(h)];
     if (step.cm === 'pad_resize') {
       const colour = step.bg && /^[0-9A-F]{6}/.test(step.bg) ? `0x${step.bg.slice(0, 6)}` : 'white';
-      filters.push(`scale=${W}:${H}:force_original_aspect_ratio=decrease`, `scale=trunc(iw/2)*2:trunc(ih/2)*2`, `pad=${W}:${H}:(ow-iw)/2:(oh-ih)/2:color=${colour}`);
+      filters.push(`scale=${W}:${H}:force_original_aspect_ratio=decrease`, 'scale=trunc(iw/2)*2:trunc(ih/2)*2', `pad=${W}:${H}:(ow-iw)/2:(oh-ih)/2:color=${colour}`);
     } else {
       const crop = step.c ?? 'maintain_ratio';
       if (crop === 'force') filters.push(`scale=${W}:${H}`);
-      else if (crop === 'at_max' || crop === 'at_max_enlarge') filters.push(`scale=${W}:${H}:force_original_aspect_ratio=decrease`, 'scale=trunc(iw/2)*2:trunc(ih/2)*2');
-      else if (crop === 'at_least') filters.push(`scale=${W}:${H}:force_original_aspect_ratio=increase`, 'scale=trunc(iw/2)*2:trunc(ih/2)*2');
+      else if (crop === 'at_max') filters.push(`scale='min(${W},iw)':'min(${H},ih)':force_original_aspect_ratio=decrease`);
+      else if (crop === 'at_max_enlarge') filters.push(`scale=${W}:${H}:force_original_aspect_ratio=decrease`);
+      else if (crop === 'at_least') filters.push(`scale=${W}:${H}:force_original_aspect_ratio=increase`);
       else filters.push(`scale=${W}:${H}:force_original_aspect_ratio=increase`, `crop=${W}:${H}`);
     }
   } else if (w !== undefined) {

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { createLimiter } from '../../src/analysis/concurrency.js';
+import { RenderQueue } from '../../src/delivery/render-queue.js';
+import { AppError } from '../../src/errors.js';
+
+const deferred = <T>() => {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+};
+
+describe('render queue', () => {
+  it('computes a key once for concurrent callers', async () => {
+    const queue = new RenderQueue(createLimiter(1), 10_000);
+    let runs = 0;
+    const gate = deferred<string>();
+    const make = () => {
+      runs++;
+      return gate.promise;
+    };
+    const both = Promise.all([queue.run('k', make), queue.run('k', make)]);
+    gate.resolve('done');
+    expect(await both).toEqual(['done', 'done']);
+    expect(runs).toBe(1);
+  });
+
+  it('refuses new work once too many renders wait, but joins one already queued', async () => {
+    const queue = new RenderQueue(createLimiter(1), 10_000, { maxQueued: 1 });
+    const gate = deferred<string>();
+    const first = queue.run('a', () => gate.promise);
+    const second = queue.run('b', async () => 'b');
+    await expect(queue.run('c', async () => 'c')).rejects.toMatchObject({ code: 'TOO_MANY_TRANSFORMATIONS', status: 503 });
+    const again = queue.run('b', async () => 'not run');
+    gate.resolve('a');
+    expect(await Promise.all([first, second, again])).toEqual(['a', 'b', 'b']);
+  });
+
+  it('answers TRANSFORMATION_TIMEOUT past the wait, and the render still lands', async () => {
+    const queue = new RenderQueue(createLimiter(1), 20);
+    const gate = deferred<string>();
+    let finished = false;
+    await expect(queue.run('slow', () => gate.promise.then((v) => ((finished = true), v)))).rejects.toMatchObject({ code: 'TRANSFORMATION_TIMEOUT', details: { retryAfterSeconds: 1 } });
+    gate.resolve('late');
+    await new Promise((r) => setTimeout(r, 5));
+    expect(finished).toBe(true);
+  });
+
+  it('remembers a failure caused by the input for a while, not other failures', async () => {
+    const queue = new RenderQueue(createLimiter(1), 10_000, { failureTtlMs: 60_000 });
+    let runs = 0;
+    const bad = () => {
+      runs++;
+      return Promise.reject(new AppError('BAD_REQUEST', 'cannot encode'));
+    };
+    await expect(queue.run('x', bad)).rejects.toThrow('cannot encode');
+    await expect(queue.run('x', bad)).rejects.toThrow('cannot encode');
+    expect(runs).toBe(1);
+    let flaky = 0;
+    const broken = () => {
+      flaky++;
+      return Promise.reject(new Error('disk hiccup'));
+    };
+    await expect(queue.run('y', broken)).rejects.toThrow('disk hiccup');
+    await expect(queue.run('y', broken)).rejects.toThrow('disk hiccup');
+    expect(flaky).toBe(2);
+  });
+});
