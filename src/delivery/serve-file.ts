@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FileRepo, FileView } from '../db/repos/file-repo.js';
 import { AppError, HELP_TEXT, isAppError } from '../errors.js';
@@ -9,7 +10,9 @@ import { THUMBNAIL_TRANSFORMATION, VERSION_QUERY_PARAM } from './urls.js';
 import { parseTransformation } from '../transform/transform-plan.js';
 import { checkSignedUrl } from './signed-url.js';
 import type { TransformedImages } from './transformed-image.js';
-import { STREAM_FOLDER, type TransformedVideos } from './transformed-video.js';
+import type { TransformedVideos } from './transformed-video.js';
+import { bindManifest, checkPass, NO_EXPIRY, parseStreamPass, STREAM_FOLDER } from './stream-access.js';
+import { buffer } from 'node:stream/consumers';
 import { type Derivative, derivativeMime } from './derivative.js';
 import { MASTER_MANIFEST, type StreamProtocol } from '../transform/adaptive-stream.js';
 import type { TransformPlan } from '../transform/transform-plan.js';
@@ -24,7 +27,7 @@ export interface DeliveryDeps {
   basePath: string;
   transformed: TransformedImages;
   videos: TransformedVideos;
-  /** Keys that sign URLs (`ik-s`). */
+  /** Keys that sign URLs (`ik-s`); the first also binds private streams to their signed URL's expiry. */
   privateKeys: readonly string[];
   /** `n-<name>` → transformation string (besides ik_ml_thumbnail). */
   namedTransformations: Readonly<Record<string, string>>;
@@ -138,7 +141,13 @@ interface Delivered extends Derivative {
   varyAccept: boolean;
   /** The bytes at this URL never change (a stream file under its version and token). */
   immutable: boolean;
+  /** The body itself, when it is made per request (a private file's stream manifest) rather than stored. */
+  body?: Buffer;
+  /** Until when (unix seconds) the response may be cached, for a private file's stream file. */
+  cacheUntil?: number;
 }
+
+const unauthenticated = (message: string, parameter?: string) => new AppError('UNAUTHENTICATED', message, { parameter });
 
 /** Which blob answers the request: the original, its thumbnail, or a derivative rendered (once) for it. */
 async function chooseBlob(deps: DeliveryDeps, request: DeliveryRequest, view: FileView, suffix: DeliverySuffix | undefined, client: { signed: boolean; accept: string }): Promise<Delivered> {
@@ -147,10 +156,17 @@ async function chooseBlob(deps: DeliveryDeps, request: DeliveryRequest, view: Fi
   const derived = (d: Derivative, varyAccept = false): Delivered => ({ ...d, etag: `"${version.id}-${d.key.split('/').pop()}"`, varyAccept, immutable: false });
 
   if (suffix?.kind === 'stream-file') {
-    // The token in the path is the capability: only the (signed, where private) manifest hands it out.
-    const key = deps.videos.streamFileKey(version.id, suffix.token, suffix.name);
-    if (!key) throw notFound();
-    return { key, mime: derivativeMime(key), etag: `"${version.id}-${suffix.token}-${suffix.name}"`, varyAccept: false, immutable: true };
+    // The token in the path is the capability: only the master manifest hands it out. A private file's token is
+    // also bound to the expiry of the signed URL that opened the master.
+    const pass = parseStreamPass(suffix.token);
+    const key = pass && deps.videos.streamFileKey(version.id, pass.token, suffix.name);
+    if (!pass || !key) throw notFound();
+    const etag = `"${version.id}-${pass.token}-${suffix.name}"`;
+    if (!version.isPrivateFile) return { key, mime: derivativeMime(key), etag, varyAccept: false, immutable: true };
+    const access = checkPass(pass, deps.privateKeys[0] as string, version.id);
+    if (access === 'expired') throw unauthenticated('The signed URL this stream was opened with has expired; open the master manifest again.', 'ik-t');
+    if (access !== 'valid') throw unauthenticated('This stream belongs to a private file: open it through a signed master manifest URL.');
+    return { key, mime: derivativeMime(key), etag, varyAccept: false, immutable: false, cacheUntil: pass.expiresAt };
   }
 
   let plan = request.transformation === undefined ? undefined : parseTransformation(request.transformation);
@@ -158,8 +174,12 @@ async function chooseBlob(deps: DeliveryDeps, request: DeliveryRequest, view: Fi
   const name = namedOnly && plan?.length === 1 ? (plan[0]?.n as string) : undefined;
   const named = name !== undefined && Object.hasOwn(deps.namedTransformations, name) ? deps.namedTransformations[name] : undefined;
   if (named) plan = parseTransformation(named);
-  if (version.isPrivateFile && !namedOnly && !client.signed) {
-    throw new AppError('UNAUTHENTICATED', 'This file is private: its original and unnamed transformations are only served on a signed URL.');
+  if (version.isPrivateFile && !client.signed) {
+    // Named transformations work unsigned on private images (as on ImageKit), but not to take a private video whole.
+    const videoOutput = !!suffix || version.mime.startsWith('video/');
+    if (!namedOnly || (named && videoOutput)) {
+      throw unauthenticated('This file is private: its original and unnamed transformations (and any video output) are only served on a signed URL.');
+    }
   }
   if (plan?.some((step) => step.orig) && !suffix) return original;
   if (plan && namedOnly && !named) {
@@ -183,12 +203,25 @@ async function chooseBlob(deps: DeliveryDeps, request: DeliveryRequest, view: Fi
         : derived(await deps.videos.thumbnail(version, steps, accept), varyAccept);
     case 'gif-video':
       return derived(await deps.videos.gifVideo(version, steps));
-    case 'stream':
-      return derived(await deps.videos.streamMaster(version, steps, suffix.protocol));
+    case 'stream': {
+      const master = await deps.videos.streamMaster(version, steps, suffix.protocol);
+      if (!version.isPrivateFile) return derived(master);
+      const expiresAt = Number(new URLSearchParams(request.rest.split('?')[1] ?? '').get('ik-t') ?? NO_EXPIRY);
+      const manifest = (await buffer(await deps.store.get(master.key))).toString('utf8');
+      const body = Buffer.from(bindManifest(manifest, deps.privateKeys[0] as string, version.id, master.token, expiresAt));
+      return { ...derived(master), etag: `"${version.id}-${master.token}-${expiresAt}"`, body, cacheUntil: expiresAt };
+    }
     default:
       if (!plan) return original;
       return version.mime.startsWith('video/') ? derived(await deps.videos.video(version, steps)) : derived(await deps.transformed.get(version, steps, accept), varyAccept);
   }
+}
+
+/** Public derivatives under a version and token never change; a private file's stream files live as long as their signed URL. */
+function cacheControl(isPrivate: boolean, delivered: Delivered): string {
+  if (delivered.immutable) return `${isPrivate ? 'private' : 'public'}, max-age=31536000, immutable`;
+  if (delivered.cacheUntil !== undefined) return `private, max-age=${Math.max(0, Math.min(31_536_000, delivered.cacheUntil - Math.floor(Date.now() / 1000)))}`;
+  return `${isPrivate ? 'private' : 'public'}, no-cache`;
 }
 
 /** `plan` with `f-<format>` on its last step unless some step already chose a format. */
@@ -214,37 +247,40 @@ export async function serveFile(deps: DeliveryDeps, req: IncomingMessage, res: S
     if (signature === 'invalid') throw new AppError('UNAUTHENTICATED', 'The URL signature (ik-s) is not valid for this URL.', { parameter: 'ik-s' });
     if (signature === 'expired') throw new AppError('UNAUTHENTICATED', 'The signed URL has expired (ik-t).', { parameter: 'ik-t' });
     const { view, suffix } = resolveView(deps, request);
-    const { key: blobKey, mime, etag, varyAccept, immutable } = await chooseBlob(deps, request, view, suffix, { signed: signature === 'valid', accept: req.headers.accept ?? '' });
+    const delivered = await chooseBlob(deps, request, view, suffix, { signed: signature === 'valid', accept: req.headers.accept ?? '' });
+    const { key: blobKey, mime, etag } = delivered;
     const { version } = view;
-    const stat = await deps.store.stat(blobKey);
-    if (!stat) throw notFound();
+    const size = delivered.body ? delivered.body.length : (await deps.store.stat(blobKey))?.size;
+    if (size === undefined) throw notFound();
     const headers: Record<string, string | number> = {
       'content-type': mime,
       etag,
       'last-modified': version.createdAt.toUTCString(),
       'accept-ranges': 'bytes',
-      'cache-control': `${version.isPrivateFile ? 'private' : 'public'}, ${immutable ? 'max-age=31536000, immutable' : 'no-cache'}`,
+      'cache-control': cacheControl(version.isPrivateFile, delivered),
       ...SAFETY_HEADERS,
-      ...(varyAccept ? { vary: 'Accept' } : {}),
+      ...(delivered.varyAccept ? { vary: 'Accept' } : {}),
       ...(request.attachment ? { 'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(view.file.name)}` } : {}),
     };
     if (req.headers['if-none-match']?.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}`)) {
       res.writeHead(304, headers).end();
       return true;
     }
-    const range = parseRange(req.headers.range, stat.size);
+    const range = parseRange(req.headers.range, size);
     if (range === 'unsatisfiable') {
-      res.writeHead(416, { ...headers, 'content-range': `bytes */${stat.size}` }).end();
+      res.writeHead(416, { ...headers, 'content-range': `bytes */${size}` }).end();
       return true;
     }
     const status = range ? 206 : 200;
-    if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${stat.size}`;
-    headers['content-length'] = range ? range.end - range.start + 1 : stat.size;
+    if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
+    headers['content-length'] = range ? range.end - range.start + 1 : size;
     if (req.method === 'HEAD') {
       res.writeHead(status, headers).end();
       return true;
     }
-    const body = await deps.store.get(blobKey, range ?? undefined);
+    const body = delivered.body
+      ? Readable.from([range ? delivered.body.subarray(range.start, range.end + 1) : delivered.body])
+      : await deps.store.get(blobKey, range ?? undefined);
     res.writeHead(status, headers);
     await pipeline(body, res).catch(() => {
       /* the client went away mid-download */

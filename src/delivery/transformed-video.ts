@@ -18,6 +18,7 @@ import { chooseFormat, renderImage } from '../transform/render-image.js';
 import { type FfmpegRun, flattenVideoPlan, renderVideo, timeWindow, VIDEO_MIME, videoContainer, VideoRenderError, type VideoSource } from '../transform/render-video.js';
 import { invalidTransformation, printTransformation, type TransformPlan, type TransformStep } from '../transform/transform-plan.js';
 import type { RenderQueue } from './render-queue.js';
+import { streamFolder } from './stream-access.js';
 import { type Derivative, derivativeKey, derivativeMime } from './derivative.js';
 
 export interface TransformedVideosOptions {
@@ -30,9 +31,6 @@ export interface TransformedVideosOptions {
   /** For `fo-face` on frame thumbnails. */
   findFaces?: FaceFinder;
 }
-
-/** The folder segment under a video's URL that holds adaptive-stream files: `<file>/ik-abs/<version>/<token>/<name>`. */
-export const STREAM_FOLDER = 'ik-abs';
 
 const isPlayableVideo = (v: FileVersionRow) => v.mime.startsWith('video/') && v.videoCodec !== null && !!v.width && !!v.height;
 
@@ -112,7 +110,7 @@ export class TransformedVideos {
   }
 
   /** The master manifest of `version` packaged for `protocol` at the plan's `sr` heights (made on first request). */
-  async streamMaster(version: FileVersionRow, plan: TransformPlan, protocol: StreamProtocol): Promise<Derivative> {
+  async streamMaster(version: FileVersionRow, plan: TransformPlan, protocol: StreamProtocol): Promise<Derivative & { token: string }> {
     if (!isPlayableVideo(version)) throw notAVideo('Adaptive bitrate streaming', version);
     const step = flattenVideoPlan(plan);
     const others = Object.keys(step).filter((k) => k !== 'sr');
@@ -120,27 +118,33 @@ export class TransformedVideos {
     if (others.length > 0) throw invalidTransformation(others[0] as string, 'cannot be combined with sr (adaptive streaming).');
     const heights = step.sr;
     const token = this.streamToken(version.id, heights, protocol);
-    const key = this.streamFileKey(version.id, token, MASTER_MANIFEST[protocol]) as string;
-    const derivative = { key, mime: derivativeMime(key) };
-    return this.cached(key, async () => {
-      const folder = `${STREAM_FOLDER}/${version.id}/${token}/`;
+    const key = this.packageKey(version.id, token, MASTER_MANIFEST[protocol]);
+    const derivative = { key, mime: derivativeMime(key), token };
+    await this.cached(key, async () => {
+      const folder = streamFolder(version.id, token);
       await this.inTempDir(async (dir) => {
         const names = await withLocalFile(this.store, version.blobKey, (file) =>
           packageAdaptiveStream(this.sourceOf(version, file), heights, protocol, dir, folder, this.options.ffmpeg).catch((e) => Promise.reject(encodingFailed(e))),
         );
         // The master last: once it exists, every file it names does too.
         for (const name of names.filter((n) => n !== MASTER_MANIFEST[protocol])) {
-          await this.store.put(this.streamFileKey(version.id, token, name) as string, createReadStream(path.join(dir, name)));
+          await this.store.put(this.packageKey(version.id, token, name), createReadStream(path.join(dir, name)));
         }
         await this.store.put(key, createReadStream(path.join(dir, MASTER_MANIFEST[protocol])));
       });
       return derivative;
     });
+    return derivative;
   }
 
-  /** Blob key of one file of a stream package, or `undefined` for a name no package has. */
+  /** Blob key of one file of a stream package, or `undefined` for a name no package has (masters included: they are served at `<file>/ik-master.*` only). */
   streamFileKey(versionId: string, token: string, name: string): string | undefined {
     if (!/^[a-f0-9]{32}$/.test(token) || !/^[A-Za-z0-9_-]+\.(m3u8|mpd|m4s|mp4)$/.test(name) || !/^[A-Za-z0-9_-]+$/.test(versionId)) return undefined;
+    if (Object.values(MASTER_MANIFEST).includes(name)) return undefined;
+    return this.packageKey(versionId, token, name);
+  }
+
+  private packageKey(versionId: string, token: string, name: string): string {
     return `derived/${versionId}/abs-${token}/${name}`;
   }
 

@@ -44,7 +44,7 @@ beforeAll(async () => {
   await makeMp4(ffmpeg, path.join(dir, 'clip.mp4'));
   await makeMp4(ffmpeg, path.join(dir, 'wide.mp4'), { seconds: 9, size: '640x360' });
   await makeGif(ffmpeg, path.join(dir, 'anim.gif'));
-  t = await startTestApp();
+  t = await startTestApp({ STOWAGE_NAMED_TRANSFORMATIONS: 'small=w-96' });
   clipUrl = (await put(path.join(dir, 'clip.mp4'), 'clip.mp4')).url;
   wideUrl = (await put(path.join(dir, 'wide.mp4'), 'wide.mp4')).url;
   gifUrl = (await put(path.join(dir, 'anim.gif'), 'anim.gif')).url;
@@ -228,20 +228,36 @@ describe('adaptive bitrate streaming', () => {
     }
   });
 
-  it('needs a signed master URL for a private video; its segments are reachable only through the token it names', async () => {
+  it('needs a signed master URL for a private video; its playlists and segments open only through the pass it names, until its expiry', async () => {
     const rest = 'private.mp4/ik-master.m3u8?tr=sr-240';
     expect((await fetch(`${t.url}/${rest}`)).status).toBe(401);
-    const signed = signUrl(t.url, rest, TEST_KEY, Math.floor(Date.now() / 1000) + 300);
+    const expiresAt = Math.floor(Date.now() / 1000) + 2;
+    const signed = signUrl(t.url, rest, TEST_KEY, expiresAt);
     const master = await fetch(signed);
     expect(master.status).toBe(200);
     const [variant] = hlsUris(await master.text(), signed);
+    expect(variant).toMatch(new RegExp(`/ik-abs/[^/]+/[a-f0-9]{32}\\.${expiresAt}\\.[a-f0-9]{32}/240p\\.m3u8$`));
     const playlist = await fetch(variant as string);
     expect(playlist.status).toBe(200);
+    expect(playlist.headers.get('cache-control')).toMatch(/^private, max-age=[0-2]$/);
     const [segment] = hlsUris(await playlist.text(), variant as string);
     expect((await fetch(segment as string)).status).toBe(200);
-    const forged = (segment as string).replace(/\/([a-f0-9]{32})\//, (_, token: string) => `/${token.replace(/^./, (c) => (c === 'a' ? 'b' : 'a'))}/`);
-    expect((await fetch(forged)).status).toBe(404);
-    expect(privateWide.url).toContain('private.mp4');
+    // The bare token, a forged expiry and the master through the stream folder do not open it.
+    expect((await fetch((segment as string).replace(/\/([a-f0-9]{32})\.\d+\.[a-f0-9]{32}\//, '/$1/'))).status).toBe(401);
+    expect((await fetch((segment as string).replace(`.${expiresAt}.`, `.${expiresAt + 3600}.`))).status).toBe(401);
+    expect((await fetch((variant as string).replace('240p.m3u8', 'ik-master.m3u8'))).status).toBe(404);
+    await new Promise((r) => setTimeout(r, (expiresAt + 1) * 1000 - Date.now()));
+    const late = await fetch(segment as string);
+    expect(late.status).toBe(401);
+    expect((await late.json()).message).toMatch(/expired/);
+  });
+
+  it('keeps private videos behind signatures even for named transformations; the named thumbnail stays open', async () => {
+    expect((await fetch(`${t.url}/private.mp4?tr=n-small`)).status).toBe(401);
+    expect((await fetch(`${t.url}/tr:n-small/private.mp4/ik-thumbnail.jpg`)).status).toBe(401);
+    expect((await fetch(`${t.url}/tr:n-ik_ml_thumbnail/private.mp4`)).status).toBe(200);
+    const { info } = await fetchAndProbe(`${clipUrl}?tr=n-small`);
+    expect(stream(info, 'video')?.width).toBe(96);
   });
 
   it('serves a private stream on a URL signed by ImageKit\'s own SDK', async () => {
