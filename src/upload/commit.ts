@@ -32,8 +32,15 @@ export interface NewVersion extends FileAnalysis {
   /** The custom metadata the new version gets, given the current version's (or `null` for a new file). */
   resolveCustomMetadata: (previous: Record<string, unknown> | null) => Record<string, unknown> | null;
   extensionStatus: Record<string, ExtensionState> | null;
+  /** Commit only if this is still the file's current version (for versions Stowage makes from another one). */
+  onlyOnTopOf?: { fileId: string; versionId: string };
   /** Runs inside the transaction once the rows are written (to queue events that commit with them). */
   onCommit?: (tx: Parameters<Parameters<Db['transaction']>[0]>[0], view: FileView, created: boolean) => void;
+}
+
+/** The file changed (a newer version, a move, a deletion) since the version a derived one was made from. */
+export class VersionSupersededError extends Error {
+  override readonly name = 'VersionSupersededError';
 }
 
 export const fileAlreadyExists = () =>
@@ -73,6 +80,10 @@ export function commitVersion(db: Db, v: NewVersion, now = new Date()): FileView
         existing = tx.select().from(files).where(eq(files.filePath, joinFilePath(v.folder, name))).get();
       }
       const filePath = joinFilePath(v.folder, name);
+      const base = v.onlyOnTopOf;
+      if (base && (existing?.id !== base.fileId || existing.currentVersionId !== base.versionId)) {
+        throw new VersionSupersededError(`${filePath} no longer has version ${base.versionId} as its current version`);
+      }
 
       const attributes = {
         id: v.versionId,

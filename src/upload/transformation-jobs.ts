@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Db } from '../db/client.js';
 import type { FileRepo, FileView } from '../db/repos/file-repo.js';
@@ -14,6 +15,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import { MASTER_MANIFEST } from '../transform/adaptive-stream.js';
 import { parseTransformation } from '../transform/transform-plan.js';
 import { createEventEnvelope, type WebhookOutbox } from '../webhooks/outbox.js';
+import { VersionSupersededError } from './commit.js';
 import type { PostTransformation, UploadTransformation } from './upload-transformation.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -108,11 +110,6 @@ export class UploadTransformationJobs {
   private async runPre(payload: PrePayload): Promise<void> {
     const view = this.deps.files.findVersion(payload.fileId, payload.versionId);
     if (!view) return; // deleted meanwhile: nothing to report on
-    if (view.file.currentVersionId !== view.version.id) {
-      // A newer version came first (or this job already added its result before a crash): never put an older one back on top.
-      this.deps.log.info(`Pre-transformation of ${view.file.filePath} skipped: the file has a newer version`);
-      return;
-    }
     let derivative: Derivative;
     try {
       derivative = await this.deps.videos.video(view.version, parseTransformation(payload.value));
@@ -122,12 +119,32 @@ export class UploadTransformationJobs {
       this.preFailed(payload, 'encoding_failed');
       return;
     }
-    const added = await this.deps.addVersion(view, await this.deps.store.get(derivative.key));
+    let added: FileView;
+    try {
+      added = await this.deps.addVersion(view, await this.deps.store.get(derivative.key));
+    } catch (error) {
+      if (!(error instanceof VersionSupersededError)) throw error;
+      const current = this.deps.files.findById(payload.fileId);
+      // A run of this job that died after adding its version: finish what it left undone.
+      if (current && current.version.sha256 === (await this.sha256Of(derivative.key))) {
+        added = current;
+      } else {
+        // A newer upload came first, or the file was moved or deleted: never put an older video back on top.
+        this.deps.log.info(`Pre-transformation of ${view.file.filePath} dropped: ${error.message}`);
+        return;
+      }
+    }
     this.deps.db.transaction((tx) => {
       this.emit(tx, 'upload.pre-transform.success', toFileDetails(added, this.deps.urlEndpoint), { x_request_id: payload.requestId, transformation: payload.value });
       this.enqueuePost(tx, { fileId: added.file.id, versionId: added.version.id, requestId: payload.requestId }, payload.post);
     });
     this.deps.notifyJobs();
+  }
+
+  private async sha256Of(key: string): Promise<string> {
+    const hash = createHash('sha256');
+    for await (const chunk of await this.deps.store.get(key)) hash.update(chunk as Buffer);
+    return hash.digest('hex');
   }
 
   private preFailed(payload: PrePayload, reason: FailureReason): void {

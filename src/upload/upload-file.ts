@@ -11,7 +11,7 @@ import { assertValidCustomMetadata, completeCustomMetadata } from '../library/cu
 import type { BlobStore } from '../storage/blob-store.js';
 import { ByteLimit } from '../storage/byte-limit.js';
 import { withLocalFile } from '../storage/local-file.js';
-import { commitVersion, fileAlreadyExists, MAX_VERSIONS, versionLimitReached } from './commit.js';
+import { commitVersion, fileAlreadyExists, MAX_VERSIONS, VersionSupersededError, versionLimitReached } from './commit.js';
 import { type DetectedType, detectType, SNIFF_BYTES } from './detect-type.js';
 import { HeadCapture } from './head-capture.js';
 import { createObjectId, createUniqueSuffix } from './ids.js';
@@ -203,12 +203,17 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
 }
 
 /**
- * Adds a version made by Stowage itself (remove-bg's cut-out, a video's pre-transformation) to an existing file:
- * same path, the current version's attributes kept, the new bytes streamed into the store and analysed like an
- * upload.
+ * Adds a version made by Stowage itself from `of` (remove-bg's cut-out, a video's pre-transformation) to its file:
+ * same path, `of`'s attributes kept, the new bytes streamed into the store and analysed like an upload.
+ * @throws VersionSupersededError when `of` is no longer the file's current version (or the file is gone), checked
+ * again in the commit's transaction; nothing is stored then.
  */
 export async function addVersionFromStream(deps: UploadDeps, of: FileView, body: Readable, extensionStatus: Record<string, ExtensionState> | null): Promise<FileView> {
-  const current = deps.files.findById(of.file.id) ?? of;
+  const current = deps.files.findById(of.file.id);
+  if (current?.version.id !== of.version.id) {
+    body.destroy();
+    throw new VersionSupersededError(`${of.file.filePath} no longer has version ${of.version.id} as its current version`);
+  }
   const versionId = createObjectId();
   const blobKey = blobKeyFor(versionId);
   const hash = new HashingStream('sha256');
@@ -241,6 +246,7 @@ export async function addVersionFromStream(deps: UploadDeps, of: FileView, body:
       isPublished: current.version.isPublished,
       resolveCustomMetadata: () => current.version.customMetadata,
       extensionStatus,
+      onlyOnTopOf: { fileId: of.file.id, versionId: of.version.id },
       onCommit: (tx, committed) => published.push(deps.events.record(tx, 'file-version.created', committed)),
     });
     deps.events.publish(published);

@@ -93,6 +93,24 @@ describe('pre-transformation', () => {
     expect(versions.data?.fileVersions).toHaveLength(2);
   });
 
+  it('never puts a pre-transformed video over a newer upload of the same path', async () => {
+    const MUT = `mutation($file: Upload!, $transformation: UploadTransformationInput) {
+      uploadFile(file: $file, fileName: "race.mp4", useUniqueFileName: false, transformation: $transformation) { fileId versionInfo { id } }
+    }`;
+    const send = (transformation: unknown) => t.upload(MUT, { file: null, transformation }, { path: 'variables.file', data: mp4, filename: 'race.mp4' });
+    // AV1 is slow to encode: the newer upload commits long before the pre-transformation is ready.
+    const first = (await send({ pre: 'vc-av1,w-160,du-1' })).data?.uploadFile;
+    const second = (await send(null)).data?.uploadFile;
+    expect(second.fileId).toBe(first.fileId);
+    const rendered = path.join(t.dataDir, 'blobs', 'derived', first.versionInfo.id);
+    await expect.poll(async () => (await fs.readdir(rendered).catch(() => [])).some((n) => n.endsWith('.mp4')), { timeout: 60_000, interval: 100 }).toBe(true);
+    await new Promise((r) => setTimeout(r, 1000));
+    const versions = await t.gql('query($id: ID!) { fileVersions(fileId: $id) { versionInfo { id } } file(fileId: $id) { versionInfo { id } } }', { id: first.fileId });
+    expect(versions.data?.fileVersions).toHaveLength(2);
+    expect(versions.data?.file.versionInfo.id).toBe(second.versionInfo.id);
+    expect(hooksOf('upload.pre-transform.success', first.fileId)).toHaveLength(0);
+  }, 90_000);
+
   it('reports a video pre-transformation that cannot be made with upload.pre-transform.error, keeping the upload', async () => {
     const res = await upload(mp4, 'prefail.mp4', { pre: 'so-30', post: [{ type: 'THUMBNAIL' }] });
     const file = res.data?.uploadFile;
