@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { withLocalFile } from '../storage/local-file.js';
 import type { WebhookOutbox } from '../webhooks/outbox.js';
+import { VersionSupersededError } from '../upload/commit.js';
 import type { AutoTaggingName, ExtensionRequest } from './extension-request.js';
 import type { ExtensionModels } from './extension-models.js';
 
@@ -113,7 +114,14 @@ export class ExtensionService {
     const png = await remover.removeBackground(image, { ...options, ...(bgImage ? { bgImage } : {}) });
     if (!this.isPending(payload)) return;
     const status = { ...(view.version.extensionStatus ?? {}), 'remove-bg': 'success' as const };
-    await this.deps.storeNewVersion(view, png, status);
+    try {
+      await this.deps.storeNewVersion(view, png, status);
+    } catch (error) {
+      // A newer version came first: running the model again would not change that.
+      if (!(error instanceof VersionSupersededError)) throw error;
+      this.fail(payload, new Error('The file has a newer version than the one the background was removed from; the cut-out was not stored.'));
+      return;
+    }
     this.settle(payload, 'success', () => {});
   }
 
