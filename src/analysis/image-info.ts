@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { readFileHead } from './read-file-head.js';
 import type { Metadata } from 'sharp';
 import { CorruptImageError } from './errors.js';
 import { estimateJpegQuality } from './jpeg-quality.js';
@@ -121,13 +121,5 @@ async function decodeFirstFrame(input: ImageInput, meta: Metadata, maxPixels: nu
 }
 
 async function readHead(input: ImageInput, bytes: number): Promise<Uint8Array> {
-  if (typeof input !== 'string') return input.subarray(0, bytes);
-  const handle = await open(input, 'r');
-  try {
-    const buffer = Buffer.alloc(bytes);
-    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
+  return typeof input === 'string' ? readFileHead(input, bytes) : input.subarray(0, bytes);
 }

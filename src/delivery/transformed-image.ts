@@ -11,7 +11,6 @@ import { invalidTransformation, printTransformation, type TransformPlan } from '
 import { type Derivative, derivativeKey, derivativeMime } from './derivative.js';
 import type { RenderQueue } from './render-queue.js';
 
-
 /** @throws BAD_REQUEST naming the first video-only parameter in an image's plan. */
 export function assertImagePlan(plan: TransformPlan): void {
   for (const step of plan) {

@@ -1,7 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Limiter } from '../analysis/concurrency.js';
@@ -11,7 +9,7 @@ import { extractVideoFrame } from '../analysis/video-frame.js';
 import type { FileVersionRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { withLocalFile } from '../storage/local-file.js';
+import { withLocalFile, withTempDir } from '../storage/local-file.js';
 import { MASTER_MANIFEST, packageAdaptiveStream, type StreamProtocol } from '../transform/adaptive-stream.js';
 import type { FaceFinder } from '../transform/face-finder.js';
 import { chooseFormat, renderImage } from '../transform/render-image.js';
@@ -122,7 +120,7 @@ export class TransformedVideos {
     const derivative = { key, mime: derivativeMime(key), token };
     await this.cached(key, async () => {
       const folder = streamFolder(version.id, token);
-      await this.inTempDir(async (dir) => {
+      await withTempDir('render', async (dir) => {
         const names = await withLocalFile(this.store, version.blobKey, (file) =>
           packageAdaptiveStream(this.sourceOf(version, file), heights, protocol, dir, folder, this.options.ffmpeg).catch((e) => Promise.reject(encodingFailed(e))),
         );
@@ -165,7 +163,7 @@ export class TransformedVideos {
     timeWindow(step, source.duration);
     const key = derivativeKey(version.id, `video|${printTransformation(plan)}`, container);
     return this.cached(key, () =>
-      this.inTempDir(async (dir) => {
+      withTempDir('render', async (dir) => {
         const out = path.join(dir, `out.${container}`);
         await withLocalFile(this.store, version.blobKey, (file) => renderVideo(plan, { ...source, file }, out, this.options.ffmpeg)).catch((e) => Promise.reject(encodingFailed(e)));
         await this.store.put(key, createReadStream(out));
@@ -177,15 +175,6 @@ export class TransformedVideos {
   private async cached(key: string, make: () => Promise<Derivative>): Promise<Derivative> {
     if (await this.store.stat(key)) return { key, mime: derivativeMime(key) };
     return this.queue.run(key, make);
-  }
-
-  private async inTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stowage-render-'));
-    try {
-      return await fn(dir);
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true });
-    }
   }
 }
 

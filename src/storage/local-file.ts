@@ -12,11 +12,18 @@ import type { BlobStore } from './blob-store.js';
 export async function withLocalFile<T>(store: BlobStore, key: string, fn: (file: string) => Promise<T>): Promise<T> {
   const direct = store.localPath?.(key);
   if (direct) return fn(direct);
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stowage-blob-'));
-  try {
+  return withTempDir('blob', async (dir) => {
     const file = path.join(dir, 'blob');
     await pipeline(await store.get(key), createWriteStream(file));
-    return await fn(file);
+    return fn(file);
+  });
+}
+
+/** Runs `fn` with a fresh temp directory (`stowage-<purpose>-…`), removed with all it holds afterwards. */
+export async function withTempDir<T>(purpose: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `stowage-${purpose}-`));
+  try {
+    return await fn(dir);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

@@ -58,6 +58,12 @@ export function unionOf(regions: readonly Region[]): Region | undefined {
   return { left, top, width: right - left, height: bottom - top };
 }
 
+/** A `width`×`height` region centred on (`cx`, `cy`), moved as little as needed to lie inside a `srcW`×`srcH` picture. */
+export function centredRegion(srcW: number, srcH: number, width: number, height: number, cx: number, cy: number): Region {
+  const clamp = (v: number, max: number) => Math.max(0, Math.min(Math.round(v), max));
+  return { left: clamp(cx - width / 2, srcW - width), top: clamp(cy - height / 2, srcH - height), width, height };
+}
+
 /**
  * The largest `ratio` (width / height) crop of a `srcW`×`srcH` picture centred on (`cx`, `cy`) as far as the
  * picture's edges allow.
@@ -65,6 +71,5 @@ export function unionOf(regions: readonly Region[]): Region | undefined {
 export function cropAround(srcW: number, srcH: number, ratio: number, cx: number, cy: number): Region {
   const width = Math.min(srcW, Math.round(srcH * ratio));
   const height = Math.min(srcH, Math.round(width / ratio));
-  const clamp = (v: number, max: number) => Math.max(0, Math.min(Math.round(v), max));
-  return { left: clamp(cx - width / 2, srcW - width), top: clamp(cy - height / 2, srcH - height), width, height };
+  return centredRegion(srcW, srcH, width, height, cx, cy);
 }

@@ -1,5 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
-import { cropAround, type FaceFinder, unionOf } from './face-finder.js';
+import { centredRegion, cropAround, type FaceFinder, unionOf } from './face-finder.js';
 import { blurredBackground, invalidTransformation, MAX_OUTPUT_SIDE, type TransformPlan, type TransformStep, toSharpColour } from './transform-plan.js';
 
 export interface RenderContext {
@@ -71,12 +71,10 @@ async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext,
     // Without both sides to fill, fo-face crops to the faces (z < 1 takes in more around them).
     if (faces && focus && (!step.w || !step.h) && step.cm !== 'extract' && step.cm !== 'pad_extract') {
       const zoom = step.z ?? 1;
-      const region = cropAround(srcW, srcH, faces.width / faces.height, focus.x, focus.y);
-      const width = Math.max(1, Math.min(region.width, Math.round(faces.width / zoom)));
-      const height = Math.max(1, Math.min(region.height, Math.round(faces.height / zoom)));
-      const left = Math.max(0, Math.min(Math.round(focus.x - width / 2), srcW - width));
-      const top = Math.max(0, Math.min(Math.round(focus.y - height / 2), srcH - height));
-      image = sharp(await image.extract({ left, top, width, height }).toBuffer(), { limitInputPixels: ctx.maxInputPixels });
+      const largest = cropAround(srcW, srcH, faces.width / faces.height, focus.x, focus.y);
+      const width = Math.max(1, Math.min(largest.width, Math.round(faces.width / zoom)));
+      const height = Math.max(1, Math.min(largest.height, Math.round(faces.height / zoom)));
+      image = sharp(await image.extract(centredRegion(srcW, srcH, width, height, focus.x, focus.y)).toBuffer(), { limitInputPixels: ctx.maxInputPixels });
       [srcW, srcH, focus] = [width, height, undefined];
     }
   }

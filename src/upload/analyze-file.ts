@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
 import type { Limiter } from '../analysis/concurrency.js';
 import { readEmbeddedMetadata, readLegacyExif } from '../analysis/embedded-metadata.js';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CorruptImageError, MediaTimeoutError, NotMediaError, PixelLimitError, ProbeCrashedError, UnsupportedImageError } from '../analysis/errors.js';
 import { toInputRestrictionArgs } from '../analysis/media-formats.js';
@@ -13,6 +12,7 @@ import { computePHash } from '../analysis/phash.js';
 import type { StoredAnalysis } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { DetectedType } from './detect-type.js';
+import { withTempDir } from '../storage/local-file.js';
 
 export interface AnalysisDeps {
   maxImagePixels: number;
@@ -107,8 +107,7 @@ async function probeOrRemux(path: string, deps: AnalysisDeps) {
     return await probeMedia(path, options);
   } catch (error) {
     if (!(error instanceof ProbeCrashedError)) throw error;
-    const dir = await fs.mkdtemp(join(tmpdir(), 'stowage-remux-'));
-    try {
+    return withTempDir('remux', async (dir) => {
       const copy = join(dir, 'copy.mp4');
       const remux = await deps.probeLimiter.run(() =>
         runProcess(deps.ffmpegPath, ['-v', 'error', ...toInputRestrictionArgs(), '-i', resolve(path), '-map', '0:v:0?', '-map', '0:a:0?', '-c', 'copy', '-f', 'mp4', copy], {
@@ -117,10 +116,8 @@ async function probeOrRemux(path: string, deps: AnalysisDeps) {
         }),
       );
       if (remux.code !== 0) throw new NotMediaError(`ffprobe crashed and ffmpeg could not copy the streams: ${remux.stderr.slice(-300)}`, { cause: error });
-      return await probeMedia(copy, options);
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true });
-    }
+      return probeMedia(copy, options);
+    });
   }
 }
 

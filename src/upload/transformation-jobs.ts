@@ -59,10 +59,13 @@ export interface UploadTransformationDeps {
 /** Why a transformation failed, in ImageKit's words: the input could not be encoded, or something else broke. */
 type FailureReason = 'encoding_failed' | 'internal_server_error';
 
-const reasonOf = (error: unknown): FailureReason => (isAppError(error) && error.status === 400 ? 'encoding_failed' : 'internal_server_error');
-
-/** A failure worth retrying: the render is still running (TRANSFORMATION_TIMEOUT) or something transient broke. */
+/**
+ * A failure of the input itself (400): reported at once. Anything else (the render still running, something
+ * transient) is retried.
+ */
 const isPermanent = (error: unknown) => isAppError(error) && error.status === 400;
+
+const reasonOf = (error: unknown): FailureReason => (isPermanent(error) ? 'encoding_failed' : 'internal_server_error');
 
 /**
  * The `transformation` upload parameter's asynchronous half: a video's `pre` (rendered, then stored as the file's

@@ -11,6 +11,7 @@ import { assertValidCustomMetadata, completeCustomMetadata } from '../library/cu
 import type { BlobStore } from '../storage/blob-store.js';
 import { ByteLimit } from '../storage/byte-limit.js';
 import { withLocalFile } from '../storage/local-file.js';
+import { readFileHead } from '../analysis/read-file-head.js';
 import { commitVersion, fileAlreadyExists, MAX_VERSIONS, VersionSupersededError, versionLimitReached } from './commit.js';
 import { type DetectedType, detectType, SNIFF_BYTES } from './detect-type.js';
 import { HeadCapture } from './head-capture.js';
@@ -220,7 +221,7 @@ export async function addVersionFromStream(deps: UploadDeps, of: FileView, body:
   pipeline(body, hash, () => {});
   const { size } = await deps.store.put(blobKey, hash);
   try {
-    const head = await withLocalFile(deps.store, blobKey, (file) => readHead(file, SNIFF_BYTES));
+    const head = await withLocalFile(deps.store, blobKey, (file) => readFileHead(file, SNIFF_BYTES));
     const type = await detectType(head, current.file.name);
     const found = await withLocalFile(deps.store, blobKey, (file) => analyzeFile(file, type, deps.analysis));
     const published: FileEvent[] = [];
@@ -259,13 +260,3 @@ export async function addVersionFromStream(deps: UploadDeps, of: FileView, body:
 
 export const addVersionFromBytes = (deps: UploadDeps, of: FileView, bytes: Buffer, extensionStatus: Record<string, ExtensionState>) =>
   addVersionFromStream(deps, of, Readable.from([bytes]), extensionStatus);
-
-async function readHead(file: string, bytes: number): Promise<Buffer> {
-  const handle = await fs.open(file);
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(bytes), 0, bytes, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
