@@ -50,8 +50,8 @@ export class AppError extends Error {
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
 
-/** ImageKit's help text, kept so that clients parsing ImageKit errors find what they expect. */
-export const HELP_TEXT = 'For support kindly contact us at support@imagekit.io .';
+/** The `help` string of an error body (ImageKit's clients expect one): where Stowage documents the code. */
+export const helpFor = (code: ErrorCode) => `${code}: see "Errors" in Stowage's README (README.md#errors).`;
 
 export const badRequest = (parameter: string, message: string, details?: Record<string, unknown>) =>
   new AppError('BAD_REQUEST', message, { parameter, details });

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FileRepo, FileView } from '../db/repos/file-repo.js';
-import { AppError, HELP_TEXT, isAppError } from '../errors.js';
+import { AppError, helpFor, isAppError } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { parseRange } from './range.js';
 import { hasThumbnail, THUMBNAIL_MIME, type ThumbnailMaker } from './thumbnail.js';
@@ -110,7 +110,7 @@ export function parseDeliveryUrl(rawUrl: string, basePath: string): DeliveryRequ
 }
 
 function sendError(res: ServerResponse, error: AppError): void {
-  const body = JSON.stringify({ message: error.message, help: HELP_TEXT, code: error.code });
+  const body = JSON.stringify({ message: error.message, help: helpFor(error.code), code: error.code });
   const retryAfter = error.details?.retryAfterSeconds;
   res.writeHead(error.status, {
     'content-type': 'application/json; charset=utf-8',
@@ -246,6 +246,7 @@ export async function serveFile(deps: DeliveryDeps, req: IncomingMessage, res: S
     const signature = checkSignedUrl(request.rest, deps.privateKeys);
     if (signature === 'invalid') throw new AppError('UNAUTHENTICATED', 'The URL signature (ik-s) is not valid for this URL.', { parameter: 'ik-s' });
     if (signature === 'expired') throw new AppError('UNAUTHENTICATED', 'The signed URL has expired (ik-t).', { parameter: 'ik-t' });
+    if (signature === 'malformed-expiry') throw new AppError('UNAUTHENTICATED', 'The signed URL\'s expiry (ik-t) must be unix seconds in exactly 10 digits.', { parameter: 'ik-t' });
     const { view, suffix } = resolveView(deps, request);
     const delivered = await chooseBlob(deps, request, view, suffix, { signed: signature === 'valid', accept: req.headers.accept ?? '' });
     const { key: blobKey, mime, etag } = delivered;

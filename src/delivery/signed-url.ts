@@ -10,12 +10,19 @@ const NO_EXPIRY = '9999999999';
  */
 export function signUrl(urlEndpoint: string, rest: string, privateKey: string, expiresAt?: number): string {
   const expiry = expiresAt === undefined ? NO_EXPIRY : String(expiresAt);
+  if (!isWellFormedExpiry(expiry)) throw new RangeError(`A signed URL's expiry must be unix seconds in 10 digits, not ${expiry}.`);
   const signature = createHmac('sha1', privateKey).update(rest + expiry).digest('hex');
   const params = `${expiresAt === undefined ? '' : `ik-t=${expiry}&`}ik-s=${signature}`;
   return `${urlEndpoint}/${rest}${rest.includes('?') ? '&' : '?'}${params}`;
 }
 
-export type SignatureCheck = 'unsigned' | 'valid' | 'expired' | 'invalid';
+export type SignatureCheck = 'unsigned' | 'valid' | 'expired' | 'invalid' | 'malformed-expiry';
+
+/**
+ * `ik-t` as ImageKit's SDKs write it: unix seconds in exactly 10 digits. The signature covers `url + expiry` with
+ * no separator, so a longer `ik-t` could take digits from the URL's end and push the expiry centuries ahead.
+ */
+export const isWellFormedExpiry = (expiry: string) => /^\d{10}$/.test(expiry);
 
 /**
  * Checks the `ik-s` / `ik-t` of a request URL (`rest` as in `signUrl`, with the signature params still in it)
@@ -28,6 +35,7 @@ export function checkSignedUrl(rest: string, privateKeys: readonly string[], now
   const signature = params.find((p) => p.startsWith('ik-s='))?.slice(5);
   if (!signature) return 'unsigned';
   const expiry = params.find((p) => p.startsWith('ik-t='))?.slice(5);
+  if (expiry !== undefined && !isWellFormedExpiry(expiry)) return 'malformed-expiry';
   const others = params.filter((p) => !p.startsWith('ik-s=') && !p.startsWith('ik-t='));
   const signed = rest.slice(0, q) + (others.length ? `?${others.join('&')}` : '');
   const given = Buffer.from(signature.toLowerCase());

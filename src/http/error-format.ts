@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { type AppError, HELP_TEXT } from '../errors.js';
+import { type AppError, helpFor } from '../errors.js';
 
 /** The `extensions` every expected error carries: stable code, ImageKit-like status, offending parameter. */
 export function errorExtensions(error: AppError): Record<string, unknown> {
@@ -8,7 +8,7 @@ export function errorExtensions(error: AppError): Record<string, unknown> {
     status: error.status,
     ...(error.parameter ? { parameter: error.parameter } : {}),
     ...(error.details ? { details: error.details } : {}),
-    help: HELP_TEXT,
+    help: helpFor(error.code),
   };
 }
 

@@ -245,6 +245,20 @@ describe('signed URLs', () => {
     expect((await fetch(tr('w-50', secret.url))).status).toBe(401);
   });
 
+  it('refuses an ik-t that took digits from the URL, so an expiry cannot be pushed centuries ahead', async () => {
+    const rest = `${new URL(secret.url).pathname.slice(1)}?tr=w-300,q-95`;
+    const expiresAt = Math.floor(Date.now() / 1000) + 60;
+    const good = signUrl(t.url, rest, TEST_KEY, expiresAt);
+    expect((await fetch(good)).status).toBe(200);
+    // Same HMAC input ("…q-95" + "17…" = "…q-9" + "517…"), an expiry ten times later.
+    const extended = good.replace(`q-95&ik-t=${expiresAt}`, `q-9&ik-t=5${expiresAt}`);
+    expect(extended).not.toBe(good);
+    const res = await fetch(extended);
+    expect(res.status).toBe(401);
+    const body = await res.json();
+    expect(body.message).toMatch(/ik-t.*10 digits/);
+  });
+
   it('hands out signed URLs through GraphQL', async () => {
     const res = await t.gql('query($id: ID!) { signedUrl(fileId: $id, transformation: "w-64", expireSeconds: 120) }', { id: secret.fileId });
     const url = res.data?.signedUrl as string;
