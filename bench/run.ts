@@ -34,6 +34,7 @@ import { runDeliveryBench } from './delivery-bench.js';
 import { runFanoutBench } from './fanout-bench.js';
 import { runLibraryBench } from './library-bench.js';
 import { runModelsBench } from './models-bench.js';
+import { resultsFile } from './results-file.js';
 
 const MiB = 1024 * 1024;
 const HOST = '127.0.0.1';
@@ -643,7 +644,9 @@ async function main(): Promise<void> {
       models: models.results,
       delivery: delivery.results,
     };
-    await fsp.writeFile(path.join(benchDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    const file = resultsFile(benchDir, process.argv.slice(2));
+    await fsp.writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`\nResults written to ${path.relative(process.cwd(), file)}\n`);
   } finally {
     for (const server of servers.reverse()) await server.close().catch(() => {});
     await fsp.rm(tmp, { recursive: true, force: true });
