@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -16,7 +15,7 @@ import { ThumbnailMaker } from './delivery/thumbnail.js';
 import { RenderQueue } from './delivery/render-queue.js';
 import { TransformedImages } from './delivery/transformed-image.js';
 import { TransformedVideos } from './delivery/transformed-video.js';
-import { createFaceFinder } from './transform/face-finder.js';
+import { DerivativeCache } from './delivery/derivative-cache.js';
 import type { Services } from './http/context.js';
 import { createGraphQLHandler } from './http/graphql.js';
 import { createRequestHandler } from './http/server.js';
@@ -27,7 +26,9 @@ import { createEventBus, type EventBus } from './events/pubsub.js';
 import type { ExtensionModels } from './extensions/extension-models.js';
 import { AUTO_TAG_JOB, ExtensionService, REMOVE_BG_JOB } from './extensions/extension-service.js';
 import { createLocalModels } from './extensions/local-models.js';
+import { createModelHosts } from './extensions/model-hosts.js';
 import { attachGraphQLWs } from './http/graphql-ws.js';
+import { createOriginPolicy } from './http/origin-policy.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { SqliteJobQueue } from './jobs/sqlite-job-queue.js';
 import { downloadImage } from './upload/fetch-url.js';
@@ -37,6 +38,7 @@ import { createWebhookHandler } from './webhooks/deliver-webhook.js';
 import { WEBHOOK_JOB, WebhookOutbox } from './webhooks/outbox.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { LocalBlobStore } from './storage/local-blob-store.js';
+import { ensurePrivateDir } from './storage/private-files.js';
 import { AddressAllowlist } from './upload/ip-guard.js';
 import { uploadFile } from './upload/upload-file.js';
 
@@ -59,10 +61,10 @@ export interface App {
 }
 
 /**
- * Deletes what a crash can leave behind: half-written temp objects, and stored blobs no version row points
- * to (the process died between storing the bytes and committing the row).
+ * Deletes what a crash can leave behind: half-written temp objects, stored blobs no version row points to (the
+ * process died between storing the bytes and committing the row), and derivatives of deleted versions.
  */
-async function sweepLeftovers(store: BlobStore, files: FileRepo, startedAt: Date, log: Logger): Promise<void> {
+async function sweepLeftovers(store: BlobStore, files: FileRepo, derived: DerivativeCache, startedAt: Date, log: Logger): Promise<void> {
   const temps = await store.sweepIncomplete(startedAt);
   let orphans = 0;
   for await (const blob of store.list('files/')) {
@@ -72,20 +74,24 @@ async function sweepLeftovers(store: BlobStore, files: FileRepo, startedAt: Date
     }
   }
   if (temps + orphans > 0) log.info(`Swept ${temps} incomplete and ${orphans} orphaned blobs`);
+  const derivatives = await derived.sweep(startedAt);
+  if (derivatives.orphans > 0) log.info(`Swept ${derivatives.orphans} derivatives of deleted versions`);
 }
 
 /** Composition root: opens the database and blob store and wires the HTTP server. Never listens by itself. */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const startedAt = new Date();
   const log = overrides.logger ?? createLogger(config.logLevel);
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  ensurePrivateDir(config.dataDir);
   const privateKeys = resolvePrivateKeys(config.privateKeys, config.dataDir, (key, file) => {
     process.stdout.write(`\nGenerated a private API key (stored in ${file}); it is shown only this once:\n\n    ${key}\n\n`);
   });
   const { db, close: closeDb } = openDatabase(path.join(config.dataDir, 'stowage.db'));
   const store = overrides.store ?? new LocalBlobStore(path.join(config.dataDir, 'blobs'));
   const files = new FileRepo(db);
-  await sweepLeftovers(store, files, startedAt, log);
+  // Derivatives are stored and found through the cache, which bounds them and drops those of deleted versions.
+  const derived = new DerivativeCache(db, store, { maxBytes: config.derivativeCache.maxBytes, log });
+  await sweepLeftovers(store, files, derived, startedAt, log);
 
   const allowlist = new AddressAllowlist(config.urlFetch.allowlist);
   const customFields = new CustomFieldService(db);
@@ -106,6 +112,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const runner = new JobRunner(queue, log);
   const outbox = new WebhookOutbox(db, queue, config.webhooks.urls);
   const events = new LibraryEvents(outbox, bus, config.urlEndpoint);
+  // Models run in child processes, started on first use, so inference never blocks the event loop.
+  const modelHosts = createModelHosts();
   const extensions = new ExtensionService({
     db,
     files,
@@ -114,27 +122,31 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     outbox,
     events,
     bus,
-    models: overrides.models ?? createLocalModels({ googleVision: config.extensions.googleVision, awsRekognition: config.extensions.awsRekognition }),
+    models: overrides.models ?? createLocalModels(modelHosts, { googleVision: config.extensions.googleVision, awsRekognition: config.extensions.awsRekognition }),
     urlEndpoint: config.urlEndpoint,
     log,
     syncBudgetMs: config.extensions.syncBudgetMs,
     storeNewVersion: (of, png, status) => addVersionFromBytes(uploadDeps, of, png, status),
     fetchImage: (url) => downloadImage(url, { timeoutMs: config.urlFetch.timeoutMs, maxRedirects: config.urlFetch.maxRedirects, allowlist, maxBytes: config.limits.maxFileBytes }),
   });
-  const findFaces = createFaceFinder();
+  const findFaces = modelHosts.findFaces;
   // Images and videos render in separate slots, so a few long video renders never stall image delivery.
   const queueOptions = { maxQueued: config.transform.maxQueued, failureTtlMs: 60_000 };
   const imageRenders = new RenderQueue(createLimiter(config.analysis.concurrency), config.transform.waitMs, queueOptions);
   const videoRenders = new RenderQueue(createLimiter(Math.max(1, Math.floor(config.analysis.concurrency / 2))), config.transform.waitMs, queueOptions);
+  // Aborted on close: kills the ffmpeg renders and frame grabs still running.
+  const closing = new AbortController();
+  const ffmpegBounds = { maxMemoryBytes: config.transform.video.memoryBytes, signal: closing.signal };
   const videoOptions = {
-    ffmpeg: { ffmpegPath: binaries.ffmpeg, timeoutMs: config.transform.videoTimeoutMs },
+    ffmpeg: { ffmpegPath: binaries.ffmpeg, timeoutMs: config.transform.videoTimeoutMs, ...ffmpegBounds },
     frameLimiter: analysis.probeLimiter,
     maxInputPixels: config.limits.maxImagePixels,
+    maxOutputPixels: config.transform.video.maxOutputPixels,
     tokenKey: privateKeys[0] as string,
     findFaces,
   };
-  const videos = new TransformedVideos(store, videoRenders, videoOptions);
-  const images = new TransformedImages(store, imageRenders, config.limits.maxImagePixels, findFaces);
+  const videos = new TransformedVideos(derived, videoRenders, videoOptions);
+  const images = new TransformedImages(derived, imageRenders, config.limits.maxImagePixels, findFaces);
   // Jobs share the renders and slots of deliveries, but wait as long as a video may take.
   const jobWaitMs = config.transform.videoTimeoutMs;
   const transformations = new UploadTransformationJobs({
@@ -143,11 +155,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     store,
     queue,
     outbox,
-    images: new TransformedImages(store, imageRenders.withWait(jobWaitMs), config.limits.maxImagePixels, findFaces),
-    videos: new TransformedVideos(store, videoRenders.withWait(jobWaitMs), videoOptions),
+    images: new TransformedImages(derived, imageRenders.withWait(jobWaitMs), config.limits.maxImagePixels, findFaces),
+    videos: new TransformedVideos(derived, videoRenders.withWait(jobWaitMs), videoOptions),
     urlEndpoint: config.urlEndpoint,
     log,
-    addVersion: (of, body) => addVersionFromStream(uploadDeps, of, body, null),
+    addVersion: (of, body) => addVersionFromStream(uploadDeps, of, body, null, { sizeLimited: true }),
     notifyJobs: () => uploadDeps.notifyJobs(),
     leaseMs: 2 * config.transform.videoTimeoutMs + 60_000,
   });
@@ -167,6 +179,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     extensions,
     transformations,
     findFaces,
+    imageRenders,
   };
   runner.register(WEBHOOK_JOB, createWebhookHandler(db, { secret: webhookSecret, timeoutMs: config.webhooks.timeoutMs, retryWindowMs: config.webhooks.retryWindowMs, retryBaseMs: config.webhooks.retryBaseMs, allowlist }));
   for (const [kind, jobHandler] of Object.entries({ ...extensions.handlers(), ...transformations.handlers() })) runner.register(kind, jobHandler);
@@ -185,16 +198,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     uploadFile: (params) => uploadFile(uploadDeps, params),
   };
   const maxJsonBodyBytes = Math.ceil(config.limits.maxFileBytes / 3) * 4 + 1024 * 1024;
-  const { yoga, preparsed } = createGraphQLHandler(services, log, { maxJsonBodyBytes });
+  const { yoga, preparsed } = createGraphQLHandler(services, log, { maxJsonBodyBytes, maxQueryCost: config.http.maxQueryCost });
+  const origins = createOriginPolicy({ urlEndpoint: config.urlEndpoint, corsOrigins: config.http.corsOrigins });
   const handler = createRequestHandler({
     yoga,
     preparsed,
     privateKeys,
+    origins,
     log,
     delivery: {
       files,
-      store,
-      thumbnails: new ThumbnailMaker(store, { maxInputPixels: config.limits.maxImagePixels, ffmpegPath: binaries.ffmpeg, limiter: analysis.probeLimiter }),
+      store: derived,
+      thumbnails: new ThumbnailMaker(derived, imageRenders, { maxInputPixels: config.limits.maxImagePixels, ffmpegPath: binaries.ffmpeg, limiter: analysis.probeLimiter, ...ffmpegBounds }),
       basePath: new URL(`${config.urlEndpoint}/`).pathname,
       transformed: images,
       videos,
@@ -211,7 +226,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     });
   });
   server.requestTimeout = 0;
-  const graphqlWs = attachGraphQLWs(server, yoga, privateKeys);
+  const graphqlWs = attachGraphQLWs(server, yoga, privateKeys, origins);
 
   return {
     server,
@@ -225,12 +240,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         });
       }),
     close: async () => {
+      closing.abort(new Error('The server is closing'));
       await graphqlWs.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
       await runner.stop();
+      await modelHosts.close();
+      derived.close();
       closeDb();
     },
   };

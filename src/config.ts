@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { toBareOrigin } from './http/origin-policy.js';
 import { parseTransformation } from './transform/transform-plan.js';
 import { DEFAULT_DENIED_TYPES, type TypePolicy } from './upload/type-policy.js';
 
@@ -57,9 +58,19 @@ const envSchema = z.object({
   STOWAGE_AUTO_TAG_SYNC_MS: positiveInt('STOWAGE_AUTO_TAG_SYNC_MS').default(3000),
   STOWAGE_NAMED_TRANSFORMATIONS: z.string().default(''),
   STOWAGE_TRANSFORM_WAIT_MS: positiveInt('STOWAGE_TRANSFORM_WAIT_MS').default(30_000),
-  STOWAGE_VIDEO_RENDER_TIMEOUT_MS: positiveInt('STOWAGE_VIDEO_RENDER_TIMEOUT_MS').default(30 * 60_000),
+  // Video renders are bounded by what a person waits for and what a small server holds (measured on 2 cores with
+  // the bundled ffmpeg): 1080p H.264 encodes at about twice real time in under 0.5 GiB; 4K is 3-4 times slower and
+  // needs 1.2 GiB, five HLS renditions up to 1080p 0.95 GiB. So: 1920×1080 pixels, 2 minutes, 1.5 GiB.
+  STOWAGE_VIDEO_RENDER_TIMEOUT_MS: positiveInt('STOWAGE_VIDEO_RENDER_TIMEOUT_MS').default(120_000),
+  STOWAGE_MAX_VIDEO_OUTPUT_PIXELS: positiveInt('STOWAGE_MAX_VIDEO_OUTPUT_PIXELS').default(1920 * 1080),
+  STOWAGE_VIDEO_RENDER_MEMORY_BYTES: positiveInt('STOWAGE_VIDEO_RENDER_MEMORY_BYTES').default(1536 * MiB),
   STOWAGE_TRANSFORM_QUEUE: positiveInt('STOWAGE_TRANSFORM_QUEUE').default(100),
+  // 2 GiB: every distinct URL of every public file can make a derivative, so the cache must be bounded; a miss
+  // only costs a render again. That holds ~20,000 typical web derivatives (100 KB) or a few dozen HLS packages.
+  STOWAGE_DERIVATIVE_CACHE_BYTES: positiveInt('STOWAGE_DERIVATIVE_CACHE_BYTES').default(2 * 1024 * MiB),
   STOWAGE_LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
+  STOWAGE_CORS_ORIGINS: z.string().default(''),
+  STOWAGE_MAX_QUERY_COST: positiveInt('STOWAGE_MAX_QUERY_COST').default(50_000),
 });
 
 export interface Config {
@@ -80,8 +91,18 @@ export interface Config {
   /** Named transformations (`n-<name>`) besides ik_ml_thumbnail: name → transformation string. */
   readonly namedTransformations: Readonly<Record<string, string>>;
   /** How long a delivery request waits for its render before a 503; how long ffmpeg may run on one video. */
-  readonly transform: { readonly waitMs: number; readonly videoTimeoutMs: number; readonly maxQueued: number };
+  readonly transform: { readonly waitMs: number; readonly videoTimeoutMs: number; readonly maxQueued: number; readonly video: VideoRenderLimits };
+  /** Most bytes of derivatives (renders, thumbnails, stream packages) kept; the least recently used are evicted. */
+  readonly derivativeCache: { readonly maxBytes: number };
   readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
+  /** Browser origins besides the server's own that may call the API with credentials; the largest query cost executed. */
+  readonly http: { readonly corsOrigins: readonly string[]; readonly maxQueryCost: number };
+}
+
+/** What one ffmpeg video render may take: frames of at most `maxOutputPixels`, `memoryBytes` of address space. */
+export interface VideoRenderLimits {
+  readonly maxOutputPixels: number;
+  readonly memoryBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -120,6 +141,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (badAllow.length) {
     throw new ConfigError(badAllow.map((b) => `STOWAGE_URL_ALLOWLIST: "${b}" is neither a host name, an IP address nor a CIDR range`));
   }
+  const corsEntries = splitList(e.STOWAGE_CORS_ORIGINS);
+  const badOrigins = corsEntries.filter((entry) => toBareOrigin(entry) === undefined);
+  if (badOrigins.length) {
+    throw new ConfigError(badOrigins.map((b) => `STOWAGE_CORS_ORIGINS: "${b}" is not an origin; expected scheme, host and optional port, e.g. https://app.example.com`));
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -151,8 +177,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       awsRekognition: e.STOWAGE_AWS_REKOGNITION_REGION ? { region: e.STOWAGE_AWS_REKOGNITION_REGION, endpoint: e.STOWAGE_AWS_REKOGNITION_ENDPOINT } : undefined,
     },
     namedTransformations: parseNamedTransformations(e.STOWAGE_NAMED_TRANSFORMATIONS),
-    transform: { waitMs: e.STOWAGE_TRANSFORM_WAIT_MS, videoTimeoutMs: e.STOWAGE_VIDEO_RENDER_TIMEOUT_MS, maxQueued: e.STOWAGE_TRANSFORM_QUEUE },
+    transform: {
+      waitMs: e.STOWAGE_TRANSFORM_WAIT_MS,
+      videoTimeoutMs: e.STOWAGE_VIDEO_RENDER_TIMEOUT_MS,
+      maxQueued: e.STOWAGE_TRANSFORM_QUEUE,
+      video: { maxOutputPixels: e.STOWAGE_MAX_VIDEO_OUTPUT_PIXELS, memoryBytes: e.STOWAGE_VIDEO_RENDER_MEMORY_BYTES },
+    },
+    derivativeCache: { maxBytes: e.STOWAGE_DERIVATIVE_CACHE_BYTES },
     logLevel: e.STOWAGE_LOG_LEVEL,
+    http: { corsOrigins: corsEntries.map((entry) => toBareOrigin(entry) as string), maxQueryCost: e.STOWAGE_MAX_QUERY_COST },
   };
 }
 

@@ -1,6 +1,9 @@
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 
+// Files Stowage creates are its own: modes are also set explicitly, this covers what libraries create.
+process.umask(0o077);
+
 let config: ReturnType<typeof loadConfig>;
 try {
   config = loadConfig(process.env);
@@ -12,8 +15,25 @@ try {
   throw error;
 }
 
+/** The one line a person needs when the server cannot bind its address, or undefined for any other failure. */
+function listenFailure(error: unknown, host: string, port: number): string | undefined {
+  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+  if (code === 'EADDRINUSE') return `Port ${port} on ${host} is already in use; set PORT to another port.`;
+  if (code === 'EACCES') return `Not allowed to listen on port ${port} on ${host}; set PORT to a port above 1023.`;
+  if (code === 'EADDRNOTAVAIL') return `Address ${host} does not belong to this machine; set HOST to one of its addresses, or 0.0.0.0.`;
+  return undefined;
+}
+
 const app = await createApp(config);
-const address = await app.listen();
+let address: string;
+try {
+  address = await app.listen();
+} catch (error) {
+  const line = listenFailure(error, config.host, config.port);
+  if (!line) throw error;
+  process.stderr.write(`${line}\n`);
+  process.exit(1);
+}
 process.stderr.write(`Stowage listening on ${address}; GraphiQL at ${config.urlEndpoint}/graphql, files under ${config.urlEndpoint}/ (data in ${config.dataDir})\n`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PRIVATE_FILE_MODE, tightenMode } from './storage/private-files.js';
 
 export const KEY_FILE = 'private-key';
 export const WEBHOOK_SECRET_FILE = 'webhook-secret';
@@ -22,12 +23,13 @@ export function resolveWebhookSecret(configured: string | undefined, dataDir: st
 function loadOrCreateSecret(file: string, create: () => string, announce: (secret: string, file: string) => void): string {
   try {
     const stored = fs.readFileSync(file, 'utf8').trim();
+    tightenMode(file);
     if (stored) return stored;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const secret = create();
-  fs.writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  fs.writeFileSync(file, `${secret}\n`, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
   announce(secret, file);
   return secret;
 }

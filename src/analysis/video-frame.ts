@@ -17,6 +17,8 @@ export interface ExtractVideoFrameOptions {
   jpegQScale?: number;
   limiter?: Limiter;
   signal?: AbortSignal;
+  /** Address space ffmpeg may use (see `ProcessLimits`). Default: unlimited. */
+  maxMemoryBytes?: number;
   /** Demuxers ffmpeg may use; defaults to `DEFAULT_MEDIA_DEMUXERS`. */
   demuxers?: readonly string[];
 }
@@ -71,6 +73,7 @@ export async function extractVideoFrame(filePath: string, options: ExtractVideoF
         timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         maxStdoutBytes: MAX_FRAME_BYTES,
         signal: options.signal,
+        limits: { memoryBytes: options.maxMemoryBytes },
       });
     return options.limiter ? options.limiter.run(run) : run();
   };

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { ensurePrivateFile, tightenMode } from '../storage/private-files.js';
 import * as schema from './schema.js';
 
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -16,8 +17,11 @@ const OPTIMIZE_EVERY_MS = 10 * 60 * 1000;
  * Opens (creating if needed) the SQLite database with WAL and foreign keys, and applies pending migrations.
  * Planner statistics are kept fresh: without them SQLite picks e.g. the `size` index for `size > 1kb` and sorts
  * every match, instead of walking the sort index and stopping after one page.
+ * The file is made 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database file's mode.
  */
 export function openDatabase(file: string): { db: Db; close: () => void } {
+  ensurePrivateFile(file);
+  for (const companion of ['-wal', '-shm', '-journal']) tightenMode(`${file}${companion}`);
   const sqlite = new Database(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');

@@ -81,6 +81,26 @@ export const fileVersions = sqliteTable(
   ],
 );
 
+/**
+ * The derivative cache's ledger (see `src/delivery/derivative-cache.ts`): one row per stored derivative blob, for
+ * least-recently-used eviction. `entry` is what is evicted as a whole: the blob, or a stream package's folder.
+ * Rows go with their version.
+ */
+export const derivatives = sqliteTable(
+  'derivatives',
+  {
+    key: text('key').primaryKey(),
+    entry: text('entry').notNull(),
+    versionId: text('version_id')
+      .notNull()
+      .references(() => fileVersions.id, { onDelete: 'cascade' }),
+    bytes: integer('bytes').notNull(),
+    /** Unix milliseconds of the last store or cache hit (hits are written in batches). */
+    lastUsedAt: integer('last_used_at').notNull(),
+  },
+  (t) => [index('derivatives_entry_idx').on(t.entry), index('derivatives_version_id_idx').on(t.versionId)],
+);
+
 /** Typed custom metadata fields (ImageKit's custom metadata fields API). Names are never reused. */
 export const customMetadataFields = sqliteTable(
   'custom_metadata_fields',

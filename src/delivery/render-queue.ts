@@ -4,7 +4,7 @@ import { AppError, isAppError } from '../errors.js';
 export interface RenderQueueOptions {
   /** Renders that may wait for a slot; past it a new one is refused at once (503). Default: no cap. */
   maxQueued?: number;
-  /** How long a render that failed for its input (a 400) answers with the same error without running again. */
+  /** How long a failed render answers with the same error without running again. */
   failureTtlMs?: number;
 }
 
@@ -19,7 +19,8 @@ const MAX_REMEMBERED_FAILURES = 1000;
  * Where derivatives are computed: one computation per key at a time (concurrent identical requests share it),
  * at most the limiter's number at once, at most `maxQueued` waiting. A request waits at most `waitMs`; past that
  * it is answered TRANSFORMATION_TIMEOUT (503, retry later) while the computation carries on, so the retry finds
- * the derivative ready in the cache. A render that fails for its input is not retried for `failureTtlMs`.
+ * the derivative ready in the cache. A render that fails, whatever the reason, is not run again for `failureTtlMs`:
+ * replaying a request that breaks the renderer costs nothing. Only a 503 (busy, retry later) is not a failure.
  */
 export class RenderQueue {
   constructor(
@@ -51,7 +52,7 @@ export class RenderQueue {
       pending = this.limiter
         .run(make)
         .catch((error: unknown) => {
-          if (isAppError(error) && error.status === 400 && this.options.failureTtlMs) this.remember(key, error);
+          if (this.options.failureTtlMs && !(isAppError(error) && error.status === 503)) this.remember(key, error);
           throw error;
         })
         .finally(() => inFlight.delete(key));
@@ -60,10 +61,12 @@ export class RenderQueue {
     return this.awaitAtMost(pending);
   }
 
+  /** Keeps `error` as the answer for `key`; an unexpected one as the masked 500 it reached the client as (it was logged once). */
   private remember(key: string, error: unknown): void {
     const { failures } = this.shared;
     failures.delete(key);
-    failures.set(key, { error, until: Date.now() + (this.options.failureTtlMs ?? 0) });
+    const answer = isAppError(error) ? error : new AppError('INTERNAL_SERVER_ERROR', 'We have experienced an internal error while processing your request.');
+    failures.set(key, { error: answer, until: Date.now() + (this.options.failureTtlMs ?? 0) });
     if (failures.size > MAX_REMEMBERED_FAILURES) failures.delete(failures.keys().next().value as string);
   }
 

@@ -3,11 +3,13 @@ import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import type { Limiter } from '../analysis/concurrency.js';
 import { decodeHeicToPng } from '../analysis/heic.js';
+import { redactProcessOutput } from '../analysis/redact-output.js';
 import { extractVideoFrame } from '../analysis/video-frame.js';
 import type { FileVersionRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { withLocalFile } from '../storage/local-file.js';
+import type { RenderQueue } from './render-queue.js';
 
 export const THUMBNAIL_SIZE = 200;
 export const THUMBNAIL_MIME = 'image/webp';
@@ -19,6 +21,10 @@ export interface ThumbnailOptions {
   ffmpegPath: string;
   /** Bounds concurrent ffmpeg processes. */
   limiter: Limiter;
+  /** Address space the frame-grabbing ffmpeg may use. Default: unlimited. */
+  maxMemoryBytes?: number;
+  /** Aborting kills a running frame grab (the server is closing). */
+  signal?: AbortSignal;
 }
 
 /** Which versions get a thumbnail: images, and video whose probe found a picture. */
@@ -29,13 +35,13 @@ const isHevcHeic = (v: FileVersionRow) => v.format === 'heic';
 /**
  * Makes (once per version) and caches the media-library thumbnail: the picture turned upright, fit inside
  * 200x200 without enlarging, as WebP (keeps transparency). Videos use a frame near the start; HEIC is decoded with
- * libheif; animated images use their first frame. Concurrent requests for one version share the work.
+ * libheif; animated images use their first frame. Thumbnails are made in `queue`'s slots: concurrent requests for
+ * one version share the work, and a failure answers again without another attempt while the queue remembers it.
  */
 export class ThumbnailMaker {
-  private readonly inFlight = new Map<string, Promise<string>>();
-
   constructor(
     private readonly store: BlobStore,
+    private readonly queue: RenderQueue,
     private readonly options: ThumbnailOptions,
   ) {}
 
@@ -43,21 +49,24 @@ export class ThumbnailMaker {
    * @returns the blob key of the thumbnail.
    * @throws AppError BAD_REQUEST when the picture is over the pixel limit or cannot be decoded.
    */
-  thumbnailOf(version: FileVersionRow): Promise<string> {
+  async thumbnailOf(version: FileVersionRow): Promise<string> {
     const key = `thumbnails/${version.id}.webp`;
-    let pending = this.inFlight.get(key);
-    if (!pending) {
-      pending = this.make(version, key).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
-    }
-    return pending;
+    if (await this.store.stat(key)) return key;
+    return this.queue.run(key, () => this.make(version, key));
   }
 
   /** The picture to shrink, as a stream of encoded image bytes. */
   private async source(version: FileVersionRow): Promise<Readable> {
     if (version.mime.startsWith('video/')) {
       const frame = await withLocalFile(this.store, version.blobKey, (file) =>
-        extractVideoFrame(file, { ffmpegPath: this.options.ffmpegPath, atSeconds: VIDEO_FRAME_AT_SECONDS, maxWidth: 1280, limiter: this.options.limiter }),
+        extractVideoFrame(file, {
+          ffmpegPath: this.options.ffmpegPath,
+          atSeconds: VIDEO_FRAME_AT_SECONDS,
+          maxWidth: 1280,
+          limiter: this.options.limiter,
+          maxMemoryBytes: this.options.maxMemoryBytes,
+          signal: this.options.signal,
+        }),
       );
       return Readable.from([frame]);
     }
@@ -69,7 +78,6 @@ export class ThumbnailMaker {
   }
 
   private async make(version: FileVersionRow, key: string): Promise<string> {
-    if (await this.store.stat(key)) return key;
     const { maxInputPixels } = this.options;
     if (version.fileType === 'image' && version.width && version.height && version.width * version.height > maxInputPixels) {
       throw new AppError('BAD_REQUEST', `The image has ${version.width * version.height} pixels, more than the ${maxInputPixels} that can be transformed.`, {
@@ -87,7 +95,7 @@ export class ThumbnailMaker {
       original.pipe(resize);
       await this.store.put(key, resize);
     } catch (error) {
-      throw new AppError('BAD_REQUEST', `A thumbnail could not be made: ${(error as Error).message}`, { parameter: 'tr', cause: error });
+      throw new AppError('BAD_REQUEST', `A thumbnail could not be made: ${redactProcessOutput((error as Error).message)}`, { parameter: 'tr', cause: error });
     }
     return key;
   }

@@ -5,6 +5,7 @@ import { AppError } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { withLocalFile } from '../storage/local-file.js';
 import type { FaceFinder } from '../transform/face-finder.js';
+import { assertEncodable, assertWithinPixelLimit, predictStepSizes } from '../transform/output-size.js';
 import { chooseFormat, renderImage } from '../transform/render-image.js';
 import { VIDEO_ONLY } from '../transform/render-video.js';
 import { invalidTransformation, printTransformation, type TransformPlan } from '../transform/transform-plan.js';
@@ -28,7 +29,10 @@ export class TransformedImages {
     private readonly findFaces?: FaceFinder,
   ) {}
 
-  /** The blob key and type of `version` rendered with `plan` for a client that sent `accept`. */
+  /**
+   * The blob key and type of `version` rendered with `plan` for a client that sent `accept`.
+   * @throws BAD_REQUEST (tr) before anything is decoded when a step would exceed the pixel limit or the format's largest side.
+   */
   async get(version: FileVersionRow, plan: TransformPlan, accept: string): Promise<Derivative> {
     if (version.fileType !== 'image' || version.format === 'svg' || version.format === 'heic') {
       throw new AppError('BAD_REQUEST', `Transformations are supported for raster images and videos here; this file is ${version.mime}.`, { parameter: 'tr' });
@@ -36,6 +40,10 @@ export class TransformedImages {
     assertImagePlan(plan);
     const last = Object.assign({}, ...plan) as TransformPlan[number];
     const format = chooseFormat(last.f, accept, version.format ?? 'png');
+    const source = version.width && version.height ? { width: version.width, height: version.height } : undefined;
+    const bounds = predictStepSizes(source, plan, { customCoordinates: version.customCoordinates, maxInputPixels: this.maxInputPixels });
+    assertWithinPixelLimit(bounds, this.maxInputPixels);
+    assertEncodable(bounds, format);
     // fo-custom reads customCoordinates, which can change without a new version.
     const coordinates = plan.some((step) => step.fo === 'custom') ? `|${version.customCoordinates ?? ''}` : '';
     const key = derivativeKey(version.id, `${printTransformation(plan)}|${format}${coordinates}`, format);

@@ -5,16 +5,18 @@ import { Readable } from 'node:stream';
 import type { Limiter } from '../analysis/concurrency.js';
 import { FrameExtractionError, MediaTimeoutError } from '../analysis/errors.js';
 import { DEFAULT_MEDIA_DEMUXERS } from '../analysis/media-formats.js';
+import { redactProcessOutput } from '../analysis/redact-output.js';
 import { extractVideoFrame } from '../analysis/video-frame.js';
 import type { FileVersionRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { withLocalFile, withTempDir } from '../storage/local-file.js';
-import { MASTER_MANIFEST, packageAdaptiveStream, type StreamProtocol } from '../transform/adaptive-stream.js';
+import { MASTER_MANIFEST, packageAdaptiveStream, planRenditions, type StreamProtocol } from '../transform/adaptive-stream.js';
 import type { FaceFinder } from '../transform/face-finder.js';
 import { chooseFormat, renderImage } from '../transform/render-image.js';
 import { type FfmpegRun, flattenVideoPlan, renderVideo, timeWindow, VIDEO_MIME, videoContainer, VideoRenderError, type VideoSource } from '../transform/render-video.js';
 import { invalidTransformation, printTransformation, type TransformPlan, type TransformStep } from '../transform/transform-plan.js';
+import { assertVideoPlanWithinLimit, assertVideoWithinPixelLimit } from '../transform/video-limits.js';
 import type { RenderQueue } from './render-queue.js';
 import { streamFolder } from './stream-access.js';
 import { type Derivative, derivativeKey, derivativeMime } from './derivative.js';
@@ -24,6 +26,8 @@ export interface TransformedVideosOptions {
   /** Bounds frame grabs (shared with the thumbnails and probing). */
   frameLimiter: Limiter;
   maxInputPixels: number;
+  /** The most pixels a rendered video (every rendition of a stream) may have; larger asks are refused up front. */
+  maxOutputPixels: number;
   /** Keys the stream tokens that make segment URLs unguessable. */
   tokenKey: string;
   /** For `fo-face` on frame thumbnails. */
@@ -35,17 +39,17 @@ const isPlayableVideo = (v: FileVersionRow) => v.mime.startsWith('video/') && v.
 const notAVideo = (what: string, version: FileVersionRow) =>
   new AppError('BAD_REQUEST', `${what} applies to videos; this file is ${version.mime}.`, { parameter: 'tr' });
 
-/** Local paths in ffmpeg's complaints are none of the client's business. */
-const withoutPaths = (message: string) => message.replace(/(^|[\s'"(])\/[^\s'"):]+/g, '$1<file>');
-
 /**
- * ffmpeg refusing the input, failing to find a frame or running past its time limit is a failure of this
+ * ffmpeg refusing the input, failing to find a frame or running past its time or memory limit is a failure of this
  * transformation (400), not a fault of the server.
  */
-const encodingFailed = (error: unknown) =>
-  error instanceof VideoRenderError || error instanceof MediaTimeoutError || error instanceof FrameExtractionError
-    ? new AppError('BAD_REQUEST', `The video could not be transformed: ${withoutPaths(error.message)}`, { parameter: 'tr', cause: error })
-    : error;
+const encodingFailed = (error: unknown) => {
+  const fail = (why: string) => new AppError('BAD_REQUEST', `The video could not be transformed: ${redactProcessOutput(why)}`, { parameter: 'tr', cause: error });
+  if (error instanceof MediaTimeoutError) {
+    return fail(`the render took longer than the ${error.timeoutMs} ms allowed and was stopped; ask for a smaller or shorter video.`);
+  }
+  return error instanceof VideoRenderError || error instanceof FrameExtractionError ? fail(error.message) : error;
+};
 
 /**
  * Video derivatives on ffmpeg, cached in the blob store like images: transformed videos, GIFs turned into MP4,
@@ -93,7 +97,14 @@ export class TransformedVideos {
     const key = derivativeKey(version.id, `thumbnail|${printTransformation(plan)}|${format}`, format);
     return this.cached(key, async () => {
       const frame = await withLocalFile(this.store, version.blobKey, (file) =>
-        extractVideoFrame(file, { ffmpegPath: this.options.ffmpeg.ffmpegPath, atSeconds: at, limiter: this.options.frameLimiter, jpegQScale: 2 }),
+        extractVideoFrame(file, {
+          ffmpegPath: this.options.ffmpeg.ffmpegPath,
+          atSeconds: at,
+          limiter: this.options.frameLimiter,
+          jpegQScale: 2,
+          maxMemoryBytes: this.options.ffmpeg.maxMemoryBytes,
+          signal: this.options.ffmpeg.signal,
+        }),
       ).catch((e) => Promise.reject(encodingFailed(e)));
       const withFormat = merged.f ? imagePlan : imagePlan.map((s, i) => (i === imagePlan.length - 1 ? { ...s, f: 'jpg' as const } : s));
       const rendered = await renderImage(frame, withFormat, { accept, originalFormat: 'jpg', customCoordinates: null, maxInputPixels: this.options.maxInputPixels, findFaces: this.options.findFaces });
@@ -115,6 +126,7 @@ export class TransformedVideos {
     if (!step.sr) throw invalidTransformation('sr', `${MASTER_MANIFEST[protocol]} needs the renditions to make, e.g. tr=sr-240_360_480_720_1080.`);
     if (others.length > 0) throw invalidTransformation(others[0] as string, 'cannot be combined with sr (adaptive streaming).');
     const heights = step.sr;
+    for (const rendition of planRenditions(heights, this.sourceOf(version))) assertVideoWithinPixelLimit(rendition, this.options.maxOutputPixels);
     const token = this.streamToken(version.id, heights, protocol);
     const key = this.packageKey(version.id, token, MASTER_MANIFEST[protocol]);
     const derivative = { key, mime: derivativeMime(key), token };
@@ -153,6 +165,7 @@ export class TransformedVideos {
       height: version.height ?? 1,
       duration: version.duration ?? Number.MAX_SAFE_INTEGER,
       hasAudio: version.audioCodec !== null,
+      frameRate: version.analysis?.frameRate,
       demuxers: DEFAULT_MEDIA_DEMUXERS,
     };
   }
@@ -161,6 +174,7 @@ export class TransformedVideos {
     const step = flattenVideoPlan(plan);
     const container = videoContainer(step);
     timeWindow(step, source.duration);
+    assertVideoPlanWithinLimit(step, source, this.options.maxOutputPixels);
     const key = derivativeKey(version.id, `video|${printTransformation(plan)}`, container);
     return this.cached(key, () =>
       withTempDir('render', async (dir) => {

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq, gt } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { FileRepo, FileView } from '../db/repos/file-repo.js';
 import { type AITag, type ExtensionState, fileVersions } from '../db/schema.js';
@@ -17,6 +17,9 @@ import type { AutoTaggingName, ExtensionRequest } from './extension-request.js';
 import type { ExtensionModels } from './extension-models.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type VersionRow = typeof fileVersions.$inferSelect;
+
+const isFinal = (state: ExtensionState | undefined) => state === 'success' || state === 'failed';
 
 export const AUTO_TAG_JOB = 'extension.auto-tag';
 export const REMOVE_BG_JOB = 'extension.remove-bg';
@@ -113,7 +116,8 @@ export class ExtensionService {
     const bgImage = options.bgImageUrl ? await this.deps.fetchImage(options.bgImageUrl) : undefined;
     const png = await remover.removeBackground(image, { ...options, ...(bgImage ? { bgImage } : {}) });
     if (!this.isPending(payload)) return;
-    const status = { ...(view.version.extensionStatus ?? {}), 'remove-bg': 'success' as const };
+    // What the other extensions reached while the model ran; any still pending reach the cut-out when they settle.
+    const status = { ...(this.version(payload)?.extensionStatus ?? {}), 'remove-bg': 'success' as const };
     try {
       await this.deps.storeNewVersion(view, png, status);
     } catch (error) {
@@ -130,8 +134,46 @@ export class ExtensionService {
     this.settle(payload, 'failed', () => {}, error instanceof Error ? error.message : String(error));
   }
 
-  /** Records the outcome once (a second settle of the same extension is a no-op) and tells everyone. */
-  private settle(payload: ExtensionJobPayload, outcome: 'success' | 'failed', apply: (tx: Tx, version: NonNullable<ReturnType<ExtensionService['version']>>) => void, reason?: string): void {
+  /**
+   * The version remove-bg made from `version` (the next one, which copied its extension statuses), if any.
+   * Versions are numbered in order and the cut-out is only stored on top of its source, so it is the next number,
+   * unless an older version was restored in between; then the statuses do not match and nothing is returned.
+   */
+  private cutOutOf(tx: Tx, version: VersionRow): VersionRow | undefined {
+    const source = version.extensionStatus ?? {};
+    if (source['remove-bg'] !== 'success') return undefined;
+    const next = tx.select().from(fileVersions).where(and(eq(fileVersions.fileId, version.fileId), gt(fileVersions.number, version.number))).orderBy(asc(fileVersions.number)).limit(1).get();
+    const copied = next?.extensionStatus ?? {};
+    const sameRequests = Object.keys(copied).sort().join() === Object.keys(source).sort().join();
+    return next && copied['remove-bg'] === 'success' && sameRequests ? next : undefined;
+  }
+
+  /**
+   * Gives the cut-out of `source` the outcome (status and AI tags) of each of `names` that is final on `source`
+   * and still pending on the cut-out: the cut-out copied the statuses when it was stored, and the extensions that
+   * were still running then finish on the source. Returns the cut-out when it changed.
+   */
+  private shareWithCutOut(tx: Tx, source: VersionRow, names: readonly string[]): VersionRow | undefined {
+    const cutOut = this.cutOutOf(tx, source);
+    if (!cutOut) return undefined;
+    const status = { ...(cutOut.extensionStatus ?? {}) };
+    let aiTags = cutOut.aiTags ?? [];
+    const shared = names.filter((name) => status[name] === 'pending' && isFinal(source.extensionStatus?.[name]));
+    if (shared.length === 0) return undefined;
+    for (const name of shared) {
+      status[name] = source.extensionStatus?.[name] as ExtensionState;
+      aiTags = [...aiTags.filter((t) => t.source !== name), ...(source.aiTags ?? []).filter((t) => t.source === name)];
+    }
+    tx.update(fileVersions).set({ extensionStatus: status, aiTags: aiTags.length > 0 ? aiTags : cutOut.aiTags, updatedAt: new Date() }).where(eq(fileVersions.id, cutOut.id)).run();
+    return cutOut;
+  }
+
+  /**
+   * Records the outcome once (a second settle of the same extension is a no-op) and tells everyone. When the
+   * version already has a cut-out, the outcome reaches it too, whichever finished first; settling remove-bg
+   * itself hands the cut-out whatever finished while the model ran.
+   */
+  private settle(payload: ExtensionJobPayload, outcome: 'success' | 'failed', apply: (tx: Tx, version: VersionRow) => void, reason?: string): void {
     const name = payload.extension.name;
     const published: FileEvent[] = [];
     const view = this.deps.db.transaction(
@@ -141,6 +183,9 @@ export class ExtensionService {
         apply(tx, version);
         const status = { ...(version.extensionStatus ?? {}), [name]: outcome };
         tx.update(fileVersions).set({ extensionStatus: status, updatedAt: new Date() }).where(eq(fileVersions.id, version.id)).run();
+        const settled = tx.select().from(fileVersions).where(eq(fileVersions.id, version.id)).get() as VersionRow;
+        const cutOut = this.shareWithCutOut(tx, settled, name === 'remove-bg' ? Object.keys(status) : [name]);
+        if (cutOut) published.push(this.deps.events.record(tx, 'file.updated', this.deps.files.findVersion(payload.fileId, cutOut.id, tx) as FileView));
         const updated = this.deps.files.findVersion(payload.fileId, payload.versionId, tx);
         if (!updated) return undefined;
         if (payload.webhookUrl) {
@@ -150,7 +195,7 @@ export class ExtensionService {
               : { service: name, status: 'FAILURE', fileId: payload.fileId, error: { reason: reason ?? 'extension failed' } };
           this.deps.outbox.toUrl(tx, payload.webhookUrl, { id: crypto.randomUUID(), type: `extension.${name}`, body });
         }
-        if (outcome === 'success' && name !== 'remove-bg') published.push(this.deps.events.record(tx, 'file.updated', updated));
+        if (outcome === 'success' && name !== 'remove-bg' && !cutOut) published.push(this.deps.events.record(tx, 'file.updated', updated));
         return updated;
       },
       { behavior: 'immediate' },

@@ -1,11 +1,25 @@
-import type http from 'node:http';
-import { type ExecutionArgs, type execute, parse, type subscribe } from 'graphql';
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type ExecutionArgs, type execute, GraphQLError, parse, type subscribe } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { AppError } from '../errors.js';
 import { authenticate } from './auth.js';
 import type { Context } from './context.js';
+import { requestErrorBody } from './error-format.js';
 import { GRAPHQL_PATH, type ServerContext } from './graphql.js';
+import type { OriginPolicy } from './origin-policy.js';
+
+/** Answers an upgrade request with a JSON error instead of the handshake, then closes the socket. */
+function refuseUpgrade(socket: Duplex, error: AppError): void {
+  const body = requestErrorBody(error);
+  socket.on('error', () => socket.destroy());
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${error.status} ${http.STATUS_CODES[error.status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
 
 /** The credential a graphql-ws client sends: `connectionParams: { authorization: "Basic …" }` (or `{ privateKey }`). */
 function credentialOf(params: Record<string, unknown> | undefined, request: http.IncomingMessage): string | undefined {
@@ -18,9 +32,26 @@ function credentialOf(params: Record<string, unknown> | undefined, request: http
 /**
  * GraphQL over WebSocket (the graphql-ws protocol) on the same `/graphql` path, executed by the same yoga
  * instance (same schema, plugins and error masking). The connection is refused without a valid private key.
+ * Browsers send cached Basic credentials with the upgrade from any page, so an upgrade from a foreign
+ * `Origin` is refused with a 403 before the handshake: no socket is ever authenticated from such a request.
  */
-export function attachGraphQLWs(server: http.Server, yoga: YogaServerInstance<ServerContext, Context>, privateKeys: readonly string[]) {
-  const wss = new WebSocketServer({ server, path: GRAPHQL_PATH });
+export function attachGraphQLWs(server: http.Server, yoga: YogaServerInstance<ServerContext, Context>, privateKeys: readonly string[], origins: OriginPolicy) {
+  // Upgrades are routed here rather than by ws itself, so refusals are JSON errors and ws never re-emits
+  // the HTTP server's errors (a port in use) as its own.
+  const wss = new WebSocketServer({ noServer: true });
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if ((req.url ?? '/').split('?')[0] !== GRAPHQL_PATH) {
+      refuseUpgrade(socket, new AppError('NOT_FOUND', `WebSocket connections are accepted only at ${GRAPHQL_PATH}.`));
+      return;
+    }
+    const refusal = origins.refusal(req.headers);
+    if (refusal) {
+      refuseUpgrade(socket, refusal);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  };
+  server.on('upgrade', onUpgrade);
   const disposable = useServer(
     {
       // The executor yoga enveloped for this operation travels in rootValue (see onSubscribe).
@@ -40,7 +71,13 @@ export function attachGraphQLWs(server: http.Server, yoga: YogaServerInstance<Se
           params,
           apiKey: (ctx.extra as unknown as { apiKey: string }).apiKey,
         });
-        const document = (yogaParse ?? parse)(params.query);
+        let document: ReturnType<typeof parse>;
+        try {
+          document = (yogaParse ?? parse)(params.query);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
         return {
@@ -57,6 +94,7 @@ export function attachGraphQLWs(server: http.Server, yoga: YogaServerInstance<Se
   );
   return {
     close: async () => {
+      server.off('upgrade', onUpgrade);
       await disposable.dispose();
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -7,7 +7,9 @@ import type { Logger } from '../logger.js';
 import { schema } from '../schema/index.js';
 import type { Context, Services } from './context.js';
 import { errorExtensions } from './error-format.js';
+import { renderGraphiQLPage } from './graphiql-page.js';
 import { useJsonBodyLimit } from './limit-json-body.js';
+import { useQueryLimits } from './query-limits.js';
 
 export interface ServerContext {
   req: IncomingMessage;
@@ -66,7 +68,7 @@ function usePreparsedMultipart(preparsed: WeakMap<IncomingMessage, unknown>): Pl
   };
 }
 
-export function createGraphQLHandler(services: Services, log: Logger, options: { maxJsonBodyBytes: number }) {
+export function createGraphQLHandler(services: Services, log: Logger, options: { maxJsonBodyBytes: number; maxQueryCost: number }) {
   const preparsed = new WeakMap<IncomingMessage, unknown>();
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -75,14 +77,21 @@ export function createGraphQLHandler(services: Services, log: Logger, options: {
     maxRequestBodySize: false,
     landingPage: false,
     graphiql: { title: 'Stowage', defaultQuery: EXAMPLE_QUERY },
+    renderGraphiQL: renderGraphiQLPage,
     logging: false,
+    // Cross-origin access is the HTTP layer's decision (origin-policy.ts); yoga's default would allow any origin.
+    cors: false,
     context: ({ apiKey, res }): Context => {
       // The HTTP layer authenticates every operation; this guards against a route that forgot to.
       if (!apiKey) throw new GraphQLError('Your request does not contain private API key.', { extensions: { code: 'UNAUTHENTICATED', status: 401 } });
       return { services, apiKey, requestId: String(res?.getHeader('x-request-id') ?? randomUUID()) };
     },
     maskedErrors: { maskError: createMaskError(log) },
-    plugins: [usePreparsedMultipart(preparsed), useJsonBodyLimit(options.maxJsonBodyBytes, (ctx) => !!ctx?.req && preparsed.has(ctx.req))],
+    plugins: [
+      usePreparsedMultipart(preparsed),
+      useJsonBodyLimit(options.maxJsonBodyBytes, (ctx) => !!ctx?.req && preparsed.has(ctx.req)),
+      useQueryLimits({ maxCost: options.maxQueryCost }),
+    ],
   });
   return { yoga, preparsed };
 }

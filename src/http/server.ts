@@ -8,14 +8,18 @@ import type { Logger } from '../logger.js';
 import { authenticate } from './auth.js';
 import type { Context } from './context.js';
 import { requestErrorBody } from './error-format.js';
+import { GRAPHIQL_PAGE_HEADERS, serveGraphiQLAsset } from './graphiql-page.js';
 import { GRAPHQL_PATH, type ServerContext } from './graphql.js';
 import { type ParsedMultipart, parseMultipart } from './multipart.js';
+import type { OriginPolicy } from './origin-policy.js';
+import { settleUnreadBody } from './unread-body.js';
 
 export interface RequestHandlerDeps {
   yoga: YogaServerInstance<ServerContext, Context>;
   preparsed: WeakMap<IncomingMessage, unknown>;
   delivery: DeliveryDeps;
   privateKeys: readonly string[];
+  origins: OriginPolicy;
   log: Logger;
 }
 
@@ -25,46 +29,25 @@ const MAX_FIELD_BYTES = 1_000_000;
 const isGraphiQLPage = (req: IncomingMessage) => req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
 const isMultipart = (req: IncomingMessage) => (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data');
 
-/** Answers before reading the body and closes the connection, so a rejected upload is not read on. */
+const isFormUrlEncoded = (req: IncomingMessage) => (req.headers['content-type'] ?? '').trim().toLowerCase().startsWith('application/x-www-form-urlencoded');
+
+/** HTML forms post this type cross-site without a preflight, and GraphQL over HTTP does not use it for POST. */
+const formPostRefused = () =>
+  new AppError('UNSUPPORTED_MEDIA_TYPE', 'POST /graphql does not accept Content-Type application/x-www-form-urlencoded: send application/json, or multipart/form-data for file uploads.', {
+    parameter: 'Content-Type',
+  });
+
+/** Answers before reading the body; a body still arriving is then drained or the connection closed (see settleUnreadBody). */
 function rejectRequest(req: IncomingMessage, res: ServerResponse, error: AppError, extraHeaders: Record<string, string> = {}): void {
   const body = requestErrorBody(error);
-  const readAll = req.complete;
-  res.writeHead(error.status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    ...(readAll ? {} : { connection: 'close' }),
-    ...extraHeaders,
-  });
+  settleUnreadBody(req, res);
+  res.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...extraHeaders });
   res.end(body);
 }
 
-/** What may still be read after the response to keep the connection (e.g. the closing boundary, a small unused part). */
-const MAX_DRAIN_BYTES = 64 * 1024;
-const DRAIN_TIMEOUT_MS = 2000;
-
-/**
- * After the response, a small rest of the body is read and discarded so the connection can be reused; a large
- * rest (an upload refused for its size) is not read on: the connection is closed instead.
- */
-function closeWhenUnread(req: IncomingMessage, res: ServerResponse, parsed: ParsedMultipart): void {
-  // Answering before the body is in means this connection may be closed after the response: say so,
-  // so that keep-alive clients do not send their next request into it.
-  const writeHead = res.writeHead;
-  res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
-    if (!req.complete) this.setHeader('connection', 'close');
-    return writeHead.apply(this, args);
-  } as ServerResponse['writeHead'];
-  res.once('finish', () => {
-    if (req.complete) return;
-    const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_TIMEOUT_MS).unref());
-    Promise.race([parsed.drain(MAX_DRAIN_BYTES), timeout]).then((drained) => {
-      if (drained) return;
-      parsed.abandon();
-      // Half-close first, so the response reaches the client before unread bytes make the kernel reset the socket.
-      req.socket.end();
-      setTimeout(() => req.socket.destroy(), 1000).unref();
-    });
-  });
+/** A CORS preflight: the policy's headers for an opted-in origin, none otherwise (the browser then refuses). */
+function answerPreflight(req: IncomingMessage, res: ServerResponse, origins: OriginPolicy): void {
+  res.writeHead(204, { allow: 'GET, POST, OPTIONS', 'content-length': '0', ...origins.preflightHeaders(req.headers) }).end();
 }
 
 /** The whole HTTP surface: `/graphql` (authenticated), `/healthz`, and file delivery for every other path. */
@@ -76,8 +59,19 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
     res.setHeader('x-ik-requestid', requestId);
     const pathname = (req.url ?? '/').split('?')[0];
     if (pathname === GRAPHQL_PATH) {
-      if (isGraphiQLPage(req) || req.method === 'OPTIONS') {
+      for (const [name, value] of Object.entries(deps.origins.corsHeaders(req.headers))) res.setHeader(name, value);
+      if (isGraphiQLPage(req)) {
+        for (const [name, value] of Object.entries(GRAPHIQL_PAGE_HEADERS)) res.setHeader(name, value);
         await deps.yoga(req, res, { req, res, apiKey: '' });
+        return;
+      }
+      const refusal = deps.origins.refusal(req.headers) ?? (req.method === 'POST' && isFormUrlEncoded(req) ? formPostRefused() : undefined);
+      if (refusal) {
+        rejectRequest(req, res, refusal);
+        return;
+      }
+      if (req.method === 'OPTIONS') {
+        answerPreflight(req, res, deps.origins);
         return;
       }
       const auth = authenticate(req.headers.authorization, deps.privateKeys);
@@ -96,11 +90,12 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
           return;
         }
         deps.preparsed.set(req, parsed.operations);
-        closeWhenUnread(req, res, parsed);
+        settleUnreadBody(req, res, parsed);
       }
       await deps.yoga(req, res, { req, res, apiKey: auth.key });
       return;
     }
+    if (await serveGraphiQLAsset(req, res)) return;
     if (pathname === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       return;

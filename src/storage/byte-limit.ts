@@ -14,8 +14,17 @@ export class ByteLimit extends Transform {
     super();
   }
 
+  /**
+   * Applies `limit` from now on, and to the bytes already counted: a stream that has already passed it fails.
+   * @throws the `onExceeded` error in that case (and the stream is destroyed with it).
+   */
   setLimit(limit: number): void {
     this.limit = limit;
+    if (this.bytes > limit) {
+      const error = this.onExceeded(limit);
+      this.destroy(error);
+      throw error;
+    }
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { ByteLimit } from './byte-limit.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files.js';
 import {
   assertValidKey,
   type BlobInfo,
@@ -17,7 +18,10 @@ import {
 
 const TEMP_DIR = '.incomplete';
 
-/** Blobs as files under one directory; writes go to a temp file, are fsynced, then renamed into place. */
+/**
+ * Blobs as files under one directory; writes go to a temp file, are fsynced, then renamed into place.
+ * Directories are 0700 and files 0600: only the user running Stowage can read them.
+ */
 export class LocalBlobStore implements BlobStore {
   constructor(private readonly root: string) {}
 
@@ -29,11 +33,11 @@ export class LocalBlobStore implements BlobStore {
   async put(key: string, body: Readable, options: PutOptions = {}): Promise<{ size: number }> {
     const finalPath = this.pathOf(key);
     const tempDir = path.join(this.root, TEMP_DIR);
-    await fs.mkdir(tempDir, { recursive: true });
+    await fs.mkdir(tempDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const tempPath = path.join(tempDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
     const limit = new ByteLimit(options.maxBytes ?? Number.POSITIVE_INFINITY, (n) => new BlobTooLargeError(n));
     try {
-      await pipeline(body, limit, createWriteStream(tempPath, { highWaterMark: 1 << 20 }));
+      await pipeline(body, limit, createWriteStream(tempPath, { highWaterMark: 1 << 20, mode: PRIVATE_FILE_MODE }));
       // fsync is per file, so a second descriptor flushes what the stream wrote.
       const handle = await fs.open(tempPath, 'r+');
       try {
@@ -41,7 +45,7 @@ export class LocalBlobStore implements BlobStore {
       } finally {
         await handle.close();
       }
-      await fs.mkdir(path.dirname(finalPath), { recursive: true });
+      await fs.mkdir(path.dirname(finalPath), { recursive: true, mode: PRIVATE_DIR_MODE });
       await fs.rename(tempPath, finalPath);
       return { size: limit.bytes };
     } catch (error) {

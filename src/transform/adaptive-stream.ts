@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MEDIA_DEMUXERS, toInputRestrictionArgs } from '../analysis/media-formats.js';
-import { type FfmpegRun, runFfmpeg, type VideoSource } from './render-video.js';
+import { boundedInputArgs, even, FFMPEG_THREADS, type FfmpegRun, frameRateCapArgs, runFfmpeg, type VideoSource } from './render-video.js';
 
 export type StreamProtocol = 'hls' | 'dash';
 
@@ -19,8 +19,6 @@ export interface Rendition {
   videoKbps: number;
 }
 
-const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
-
 /**
  * The renditions to make: the asked heights no taller than the source (upscaling only wastes bytes); when all
  * are taller, one rendition at the source's own height.
@@ -36,10 +34,12 @@ export function planRenditions(heights: readonly number[], source: Pick<VideoSou
 }
 
 /** Keyframes every segment boundary so every rendition switches cleanly at the same instants. */
-const encoderArgs = (r: Rendition, index: number | undefined): string[] => {
+const encoderArgs = (r: Rendition, index: number | undefined, frameRate: VideoSource['frameRate']): string[] => {
   const s = index === undefined ? '' : `:${index}`;
   return [
     `-filter:v${s}`, `scale=${r.width}:${r.height}`,
+    ...frameRateCapArgs(frameRate, s),
+    `-threads${s}`, String(FFMPEG_THREADS),
     `-c:v${s}`, 'libx264', `-preset${s}`, 'veryfast', `-pix_fmt${s}`, 'yuv420p',
     `-b:v${s}`, `${r.videoKbps}k`, `-maxrate${s}`, `${Math.round(r.videoKbps * 1.07)}k`, `-bufsize${s}`, `${r.videoKbps * 2}k`,
     `-force_key_frames${s}`, `expr:gte(t,n_forced*${SEGMENT_SECONDS})`, `-sc_threshold${s}`, '0',
@@ -65,24 +65,25 @@ export function hlsMaster(renditions: readonly Rendition[], hasAudio: boolean, p
 export function hlsArgs(source: VideoSource, renditions: readonly Rendition[], outDir: string): string[] {
   const outputs = renditions.flatMap((r) => [
     '-map', '0:v:0', ...(source.hasAudio ? ['-map', '0:a:0', '-c:a', 'aac', '-b:a', `${AUDIO_KBPS}k`] : []),
-    ...encoderArgs(r, undefined),
+    ...encoderArgs(r, undefined, source.frameRate),
     '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', 'vod', '-hls_list_size', '0',
     '-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', `${r.height}p_init.mp4`,
     '-hls_segment_filename', path.join(outDir, `${r.height}p_%04d.m4s`),
     path.join(outDir, `${r.height}p.m3u8`),
   ]);
-  return ['-v', 'error', '-y', ...toInputRestrictionArgs(source.demuxers ?? DEFAULT_MEDIA_DEMUXERS), '-i', source.file, ...outputs];
+  return ['-v', 'error', '-y', ...toInputRestrictionArgs(source.demuxers ?? DEFAULT_MEDIA_DEMUXERS), ...boundedInputArgs(), '-i', source.file, ...outputs];
 }
 
 /** ffmpeg arguments writing a DASH manifest with one video representation per rendition (fragmented MP4). */
 export function dashArgs(source: VideoSource, renditions: readonly Rendition[], outDir: string): string[] {
   const videoMaps = renditions.flatMap(() => ['-map', '0:v:0']);
-  const perStream = renditions.flatMap((r, i) => encoderArgs(r, i));
+  const perStream = renditions.flatMap((r, i) => encoderArgs(r, i, source.frameRate));
   const videoIds = renditions.map((_, i) => i).join(',');
   const sets = source.hasAudio ? `id=0,streams=${videoIds} id=1,streams=${renditions.length}` : `id=0,streams=${videoIds}`;
   return [
     '-v', 'error', '-y',
     ...toInputRestrictionArgs(source.demuxers ?? DEFAULT_MEDIA_DEMUXERS),
+    ...boundedInputArgs(),
     '-i', source.file,
     ...videoMaps,
     ...(source.hasAudio ? ['-map', '0:a:0', '-c:a', 'aac', '-b:a', `${AUDIO_KBPS}k`] : []),

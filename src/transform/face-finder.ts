@@ -17,6 +17,7 @@ export type FaceFinder = (image: Buffer) => Promise<Region[]>;
 /**
  * The face finder `fo-face` uses: BlazeFace on a 256-pixel stretch of the picture, boxes scaled back to the
  * picture. The model loads on first use; TensorFlow.js runs one inference at a time, so calls are queued.
+ * The server runs it in a model process (src/extensions/model-hosts.ts), off its event loop.
  */
 export function createFaceFinder(load: () => Promise<FaceDetector> = loadFaceDetector): FaceFinder {
   let detector: Promise<FaceDetector> | undefined;

@@ -1,5 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import { centredRegion, cropAround, type FaceFinder, unionOf } from './face-finder.js';
+import { assertStepWithinPixelLimit, stepBound } from './output-size.js';
 import { blurredBackground, invalidTransformation, MAX_OUTPUT_SIDE, type TransformPlan, type TransformStep, toSharpColour } from './transform-plan.js';
 
 export interface RenderContext {
@@ -10,6 +11,8 @@ export interface RenderContext {
   /** The file's `x,y,width,height`, for `fo-custom`. */
   customCoordinates: string | null;
   maxInputPixels: number;
+  /** The most pixels any step may hold at once; defaults to `maxInputPixels`. */
+  maxOutputPixels?: number;
   /** Finds faces for `fo-face`; without it `fo-face` is refused. */
   findFaces?: FaceFinder;
 }
@@ -56,8 +59,23 @@ async function padOnBlurredCopy(image: Sharp, w: number, h: number, blurred: { i
   return sharp(await sharp(backdrop).composite([{ input: content.data, left, top }]).png({ compressionLevel: 0 }).toBuffer());
 }
 
-/** Adds one step to a pipeline over `input`; the result is left unencoded so the caller picks the format. */
-async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext, first: boolean): Promise<Sharp> {
+/** `step` as it stands at the resize: sides in pixels, faces cropped, and any trim (with the rotation before it) done. */
+const asApplied = (step: TransformStep, w: number | undefined, h: number | undefined, trimmed: boolean): TransformStep => ({
+  ...step,
+  w: w === undefined ? undefined : { px: w },
+  h: h === undefined ? undefined : { px: h },
+  ar: undefined,
+  dpr: undefined,
+  fo: step.fo === 'face' ? undefined : step.fo,
+  ...(trimmed ? { rt: undefined, t: undefined } : {}),
+});
+
+/**
+ * Adds step number `index` to a pipeline over `input`; the result is left unencoded so the caller picks the format.
+ * @throws BAD_REQUEST (tr) before resizing when the step would hold more than `maxOutputPixels` at once.
+ */
+async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext, index: number): Promise<Sharp> {
+  const first = index === 0;
   let image: Sharp = sharp(input, { limitInputPixels: ctx.maxInputPixels, animated: false, autoOrient: first });
   const meta = await image.metadata();
   const turned = first && (meta.orientation ?? 1) >= 5;
@@ -89,7 +107,13 @@ async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext,
   if ((w ?? 0) > MAX_OUTPUT_SIDE || (h ?? 0) > MAX_OUTPUT_SIDE) throw invalidTransformation('w', `the output would exceed ${MAX_OUTPUT_SIDE} px.`);
 
   if (step.rt !== undefined) image = step.rt === 'auto' ? image.rotate() : image.rotate(step.rt, { background: { r: 0, g: 0, b: 0, alpha: 0 } });
-  if (step.t !== undefined) image = image.trim({ threshold: step.t === true ? 10 : step.t });
+  const trimmed = step.t !== undefined;
+  if (trimmed) {
+    // What trim leaves depends on the pixels: measure it, so the size check below knows what gets resized.
+    const cut = await image.trim({ threshold: step.t === true ? 10 : step.t }).png({ compressionLevel: 0 }).toBuffer({ resolveWithObject: true });
+    image = sharp(cut.data, { limitInputPixels: ctx.maxInputPixels });
+    [srcW, srcH] = [cut.info.width, cut.info.height];
+  }
 
   const blurred = step.bg ? blurredBackground(step.bg) : undefined;
   const background = step.bg && !blurred ? toSharpColour(step.bg) : { r: 255, g: 255, b: 255, alpha: 1 };
@@ -97,6 +121,9 @@ async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext,
     const [left, top, width, height] = ctx.customCoordinates.split(',').map(Number) as [number, number, number, number];
     image = sharp(await image.extract({ left, top, width, height }).toBuffer(), { limitInputPixels: ctx.maxInputPixels });
   }
+  // Every size is known now (faces found, trim measured): refuse before anything large is allocated.
+  const bound = stepBound({ width: { min: srcW, max: srcW }, height: { min: srcH, max: srcH }, exact: true }, asApplied(step, w, h, trimmed), ctx);
+  assertStepWithinPixelLimit(bound, index, ctx.maxOutputPixels ?? ctx.maxInputPixels);
   if (w !== undefined || h !== undefined) {
     if (step.cm === 'extract' || step.cm === 'pad_extract') {
       const ew = Math.min(w ?? srcW, srcW);
@@ -161,7 +188,7 @@ export async function renderImage(original: Buffer, plan: TransformPlan, ctx: Re
   let current: Buffer = original;
   let out: Sharp = sharp(original);
   for (const [i, step] of plan.entries()) {
-    out = await applyStep(current, step, ctx, i === 0);
+    out = await applyStep(current, step, ctx, i);
     // Between steps the next one needs the real size of this one's output: hand it over as fast, lossless PNG.
     if (i < plan.length - 1) current = await out.png({ compressionLevel: 0 }).toBuffer();
   }

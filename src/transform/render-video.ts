@@ -1,5 +1,5 @@
 import { DEFAULT_MEDIA_DEMUXERS, toInputRestrictionArgs } from '../analysis/media-formats.js';
-import { runProcess, toErrorSummary } from '../analysis/run-process.js';
+import { type ProcessResult, runProcess, toErrorSummary } from '../analysis/run-process.js';
 import { invalidTransformation, type TransformPlan, type TransformStep } from './transform-plan.js';
 
 /** What the renderer needs to know of the source video (from the upload's analysis). */
@@ -10,15 +10,42 @@ export interface VideoSource {
   /** Seconds. */
   duration: number;
   hasAudio: boolean;
+  /** Frames per second, when the analysis found it; unknown rates are capped like high ones. */
+  frameRate?: number | null;
   /** ffmpeg demuxers allowed to read `file` (GIF input needs `gif`). */
   demuxers?: readonly string[];
 }
 
 export interface FfmpegRun {
   ffmpegPath: string;
-  /** ffmpeg is killed after this long. */
+  /** ffmpeg is killed (its whole process group, SIGKILL) after this long. */
   timeoutMs: number;
+  /** Address space one ffmpeg may use; allocations past it fail and the render with them. Default: unlimited. */
+  maxMemoryBytes?: number;
+  /** Aborting kills ffmpeg (the server is closing). */
+  signal?: AbortSignal;
 }
+
+/** The most frames per second a rendered video has (never more than its source): what displays show. */
+export const MAX_VIDEO_FPS = 60;
+/**
+ * Threads per decoder and per encoder. A render's cost is bounded by its pixels, frames and time limit; the
+ * threads bound how much of the machine one render takes meanwhile (ffmpeg's default is one per core, or more).
+ */
+export const FFMPEG_THREADS = 2;
+/** CPU seconds an ffmpeg may use per second of its time limit: only reached by one orphaned by a crashed server. */
+const CPU_SECONDS_PER_SECOND = 8;
+
+/** Global and input options that bound ffmpeg's threads: decoding and filtering, before `-i`. */
+export const boundedInputArgs = (): string[] => ['-filter_threads', '1', '-threads', String(FFMPEG_THREADS)];
+
+/**
+ * Output options capping the frame rate at `MAX_VIDEO_FPS` when the source's may be higher: `-r` with variable
+ * frame rate drops frames that would come closer than 1/60 s, and never duplicates any. `stream` is an output
+ * stream specifier (`:0`) when an output has several video streams.
+ */
+export const frameRateCapArgs = (frameRate: number | null | undefined, stream = ''): string[] =>
+  frameRate && frameRate <= MAX_VIDEO_FPS ? [] : [`-r${stream}`, String(MAX_VIDEO_FPS), '-vsync', 'vfr'];
 
 export type VideoContainer = 'mp4' | 'webm';
 
@@ -29,7 +56,8 @@ const IMAGE_ONLY: readonly (keyof TransformStep)[] = ['x', 'y', 'xc', 'yc', 'z',
 /** The video-only parameters, refused on images. */
 export const VIDEO_ONLY: readonly (keyof TransformStep)[] = ['so', 'eo', 'du', 'vc', 'ac', 'sr'];
 
-const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+/** The nearest even number of pixels, at least 2: 4:2:0 chroma needs even sides. */
+export const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 
 /** The plan's steps merged into one (video transformations are not chained: later values win). */
 export function flattenVideoPlan(plan: TransformPlan): TransformStep {
@@ -56,9 +84,8 @@ export function timeWindow(step: TransformStep, duration: number): { start: numb
   return { start, length: end === undefined ? undefined : Math.min(end, duration) - start };
 }
 
-/** ffmpeg's video filter chain for the plan's size, crop, pad and rotation; `[]` when none is asked. */
-export function videoFilters(step: TransformStep, source: Pick<VideoSource, 'width' | 'height'>): string[] {
-  const filters: string[] = [];
+/** The width and height `w`, `h` and `ar` ask for, in pixels (either may be missing), before even-rounding. */
+export function targetSides(step: TransformStep, source: Pick<VideoSource, 'width' | 'height'>): { w?: number; h?: number } {
   const side = (d: TransformStep['w'], of: number) => (d ? ('px' in d ? d.px : d.fraction * of) : undefined);
   let w = side(step.w, source.width);
   let h = side(step.h, source.height);
@@ -66,6 +93,13 @@ export function videoFilters(step: TransformStep, source: Pick<VideoSource, 'wid
     if (w !== undefined) h = (w * step.ar[1]) / step.ar[0];
     else if (h !== undefined) w = (h * step.ar[0]) / step.ar[1];
   }
+  return { w, h };
+}
+
+/** ffmpeg's video filter chain for the plan's size, crop, pad and rotation; `[]` when none is asked. */
+export function videoFilters(step: TransformStep, source: Pick<VideoSource, 'width' | 'height'>): string[] {
+  const filters: string[] = [];
+  const { w, h } = targetSides(step, source);
   if (w !== undefined && h !== undefined) {
     const [W, H] = [even(w), even(h)];
     if (step.cm === 'pad_resize') {
@@ -108,22 +142,26 @@ export function toVideoArgs(step: TransformStep, source: VideoSource, output: st
   }
   // Every encoder here wants 4:2:0 chroma, hence even sides (GIFs and odd crops have odd ones).
   const filters = [...videoFilters(step, source), 'scale=trunc(iw/2)*2:trunc(ih/2)*2'];
+  // The fastest settings of each encoder, without look-ahead (frames held in memory), in FFMPEG_THREADS threads.
   const video: string[] =
     vc === 'none'
       ? ['-vn']
       : [
           '-map', '0:v:0',
           '-vf', filters.join(','),
+          ...frameRateCapArgs(source.frameRate),
+          '-threads', String(FFMPEG_THREADS),
           ...(vc === 'h264'
             ? ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(crf(step.q, 'h264')), '-pix_fmt', 'yuv420p']
             : vc === 'vp9'
-              ? ['-c:v', 'libvpx-vp9', '-b:v', '0', '-crf', String(crf(step.q, 'vp9')), '-deadline', 'realtime', '-cpu-used', '8', '-row-mt', '1', '-pix_fmt', 'yuv420p']
-              : ['-c:v', 'libaom-av1', '-b:v', '0', '-crf', String(crf(step.q, 'av1')), '-cpu-used', '8', '-row-mt', '1', '-pix_fmt', 'yuv420p']),
+              ? ['-c:v', 'libvpx-vp9', '-b:v', '0', '-crf', String(crf(step.q, 'vp9')), '-deadline', 'realtime', '-cpu-used', '8', '-row-mt', '1', '-lag-in-frames', '0', '-pix_fmt', 'yuv420p']
+              : ['-c:v', 'libaom-av1', '-b:v', '0', '-crf', String(crf(step.q, 'av1')), '-cpu-used', '8', '-row-mt', '1', '-lag-in-frames', '0', '-pix_fmt', 'yuv420p']),
         ];
   const audio = ac === 'none' || !source.hasAudio ? ['-an'] : ['-map', '0:a:0', ...(ac === 'aac' ? ['-c:a', 'aac', '-b:a', '128k'] : ['-c:a', 'libopus', '-b:a', '96k'])];
   return [
     '-v', 'error', '-y',
     ...toInputRestrictionArgs(source.demuxers ?? DEFAULT_MEDIA_DEMUXERS),
+    ...boundedInputArgs(),
     ...(start > 0 ? ['-ss', String(start)] : []),
     '-i', source.file,
     ...(length !== undefined ? ['-t', String(length)] : []),
@@ -139,10 +177,33 @@ export class VideoRenderError extends Error {
   override readonly name = 'VideoRenderError';
 }
 
-/** Runs ffmpeg with `args`. @throws VideoRenderError with ffmpeg's complaint when it fails. */
+const MiB = 1024 * 1024;
+
+/** Why ffmpeg failed, in words a client can act on: a limit it reached, else its own complaint. */
+function failureReason(run: FfmpegRun, result: ProcessResult): string {
+  const said = toErrorSummary(result.stderr);
+  const memory = run.maxMemoryBytes ? `${Math.round(run.maxMemoryBytes / MiB)} MiB` : undefined;
+  const limit = `the ${memory} of memory a render may use (STOWAGE_VIDEO_RENDER_MEMORY_BYTES); ask for a smaller or shorter video`;
+  if (memory && result.signal) return `ffmpeg was stopped by ${result.signal}, most likely on reaching ${limit}`;
+  if (memory && /alloc|out of memory/i.test(said)) return `ffmpeg ran out of ${limit} (${said})`;
+  return `ffmpeg failed: ${said || (result.signal ? `stopped by ${result.signal}` : `exit code ${result.code}`)}`;
+}
+
+/**
+ * Runs ffmpeg with `args` under the run's limits: time (then SIGKILL to its process group), address space, and
+ * CPU time (so one orphaned by a crashed server still ends).
+ * @throws VideoRenderError with ffmpeg's complaint (paths redacted) or the limit it reached when it fails.
+ * @throws MediaTimeoutError when it runs past `timeoutMs`.
+ */
 export async function runFfmpeg(run: FfmpegRun, args: string[]): Promise<void> {
-  const result = await runProcess(run.ffmpegPath, args, { timeoutMs: run.timeoutMs, maxStdoutBytes: 64 * 1024 });
-  if (result.code !== 0) throw new VideoRenderError(`ffmpeg failed: ${toErrorSummary(result.stderr) || `exit code ${result.code}`}`);
+  const result = await runProcess(run.ffmpegPath, args, {
+    timeoutMs: run.timeoutMs,
+    maxStdoutBytes: 64 * 1024,
+    signal: run.signal,
+    limits: { memoryBytes: run.maxMemoryBytes, cpuSeconds: Math.ceil(run.timeoutMs / 1000) * CPU_SECONDS_PER_SECOND },
+  });
+  // This ffmpeg can exit 0 after failing to allocate an input's frames, having written nothing of use.
+  if (result.code !== 0 || /Cannot allocate memory/i.test(result.stderr)) throw new VideoRenderError(failureReason(run, result));
 }
 
 /**

@@ -48,7 +48,7 @@ export interface UploadTransformationDeps {
   videos: TransformedVideos;
   urlEndpoint: string;
   log: Logger;
-  /** Stores a video's pre-transformed bytes as the file's new current version. */
+  /** Stores a video's pre-transformed bytes as the file's new current version; FILE_TOO_LARGE past the size limit. */
   addVersion: (of: FileView, body: Readable) => Promise<FileView>;
   /** Wakes the job runner after jobs were queued outside an upload. */
   notifyJobs: () => void;
@@ -118,14 +118,18 @@ export class UploadTransformationJobs {
       derivative = await this.deps.videos.video(view.version, parseTransformation(payload.value));
     } catch (error) {
       if (!isPermanent(error)) throw error;
-      this.deps.log.info(`Pre-transformation of ${view.file.filePath} failed: ${(error as Error).message}`);
-      this.preFailed(payload, 'encoding_failed');
+      this.preRefused(payload, view, error);
       return;
     }
     let added: FileView;
     try {
       added = await this.deps.addVersion(view, await this.deps.store.get(derivative.key));
     } catch (error) {
+      // Over the size limit: a retry would make the same bytes.
+      if (isPermanent(error)) {
+        this.preRefused(payload, view, error);
+        return;
+      }
       if (!(error instanceof VersionSupersededError)) throw error;
       const current = this.deps.files.findById(payload.fileId);
       // A run of this job that died after adding its version: finish what it left undone.
@@ -148,6 +152,12 @@ export class UploadTransformationJobs {
     const hash = createHash('sha256');
     for await (const chunk of await this.deps.store.get(key)) hash.update(chunk as Buffer);
     return hash.digest('hex');
+  }
+
+  /** The input itself cannot be pre-transformed (or its result not stored): reported at once, never retried. */
+  private preRefused(payload: PrePayload, view: FileView, error: unknown): void {
+    this.deps.log.info(`Pre-transformation of ${view.file.filePath} failed: ${(error as Error).message}`);
+    this.preFailed(payload, 'encoding_failed');
   }
 
   private preFailed(payload: PrePayload, reason: FailureReason): void {

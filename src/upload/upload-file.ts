@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import fs from 'node:fs/promises';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import type { ExtensionState } from '../db/schema.js';
 import type { Config } from '../config.js';
@@ -11,7 +9,6 @@ import { assertValidCustomMetadata, completeCustomMetadata } from '../library/cu
 import type { BlobStore } from '../storage/blob-store.js';
 import { ByteLimit } from '../storage/byte-limit.js';
 import { withLocalFile } from '../storage/local-file.js';
-import { readFileHead } from '../analysis/read-file-head.js';
 import { commitVersion, fileAlreadyExists, MAX_VERSIONS, VersionSupersededError, versionLimitReached } from './commit.js';
 import { type DetectedType, detectType, SNIFF_BYTES } from './detect-type.js';
 import { HeadCapture } from './head-capture.js';
@@ -26,13 +23,12 @@ import { ProgressStream } from './progress-stream.js';
 import { assertTypeAllowed } from './type-policy.js';
 import { HashingStream } from './hashing-stream.js';
 import { parseUploadRequest, type UploadParams } from './request.js';
-import { assertTransformationFits, preTransformFailed } from './upload-transformation.js';
 import type { UploadTransformationJobs } from './transformation-jobs.js';
-import { type Rendered, renderImage } from '../transform/render-image.js';
 import type { FaceFinder } from '../transform/face-finder.js';
-import type { TransformPlan } from '../transform/transform-plan.js';
-import { assertImagePlan } from '../delivery/transformed-image.js';
 import { openSource } from './source.js';
+import { assertTransformationFits } from './upload-transformation.js';
+import { preTransformImage } from './pre-transform-image.js';
+import type { RenderQueue } from '../delivery/render-queue.js';
 
 export interface UploadDeps {
   db: Db;
@@ -50,37 +46,17 @@ export interface UploadDeps {
   transformations: Pick<UploadTransformationJobs, 'enqueue'>;
   /** For `fo-face` in pre-transformations. */
   findFaces?: FaceFinder;
-}
-
-/**
- * Replaces the stored image at `blobKey` with its pre-transformation (ImageKit applies `pre` before storing).
- * @throws BAD_REQUEST (transformation) when it cannot be applied; the caller then deletes the blob.
- */
-async function preTransformImage(
-  deps: UploadDeps,
-  blobKey: string,
-  type: DetectedType,
-  plan: TransformPlan,
-  fileName: string,
-): Promise<{ size: number; sha256: string; type: DetectedType }> {
-  if (type.ext === 'svg' || type.ext === 'heic' || type.ext === 'heif') {
-    throw preTransformFailed(new Error(`pre-transformations apply to raster images; this file is ${type.mime}.`));
-  }
-  let rendered: Rendered;
-  try {
-    assertImagePlan(plan);
-    const original = await withLocalFile(deps.store, blobKey, (file) => fs.readFile(file));
-    rendered = await renderImage(original, plan, { accept: '', originalFormat: type.ext ?? 'png', customCoordinates: null, maxInputPixels: deps.config.limits.maxImagePixels, findFaces: deps.findFaces });
-  } catch (error) {
-    throw preTransformFailed(error);
-  }
-  const renderedType = await detectType(rendered.data.subarray(0, SNIFF_BYTES), fileName);
-  assertTypeAllowed(renderedType.mime, deps.config.types);
-  const { size } = await deps.store.put(blobKey, Readable.from([rendered.data]));
-  return { size, sha256: createHash('sha256').update(rendered.data).digest('hex'), type: renderedType };
+  /** The image render slots, where an image's pre-transformation is rendered. */
+  imageRenders: RenderQueue;
 }
 
 export const blobKeyFor = (versionId: string) => `files/${versionId}`;
+
+/** The size limit for a file of `type` (STOWAGE_MAX_VIDEO_SIZE for videos, STOWAGE_MAX_FILE_SIZE otherwise). */
+const maxBytesOf = (config: Config, type: DetectedType) => (type.isVideo ? config.limits.maxVideoBytes : config.limits.maxFileBytes);
+
+/** The most any file may have, before its type is known. */
+const maxBytesOfAny = (config: Config) => Math.max(config.limits.maxFileBytes, config.limits.maxVideoBytes);
 
 /**
  * The whole `uploadFile` operation: validate, stream the bytes into the blob store under a fresh key while
@@ -102,7 +78,7 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
     if (existing && deps.files.countVersions(existing.file.id) >= MAX_VERSIONS) throw versionLimitReached(existing.file.filePath);
   }
 
-  const maxAnyBytes = Math.max(config.limits.maxFileBytes, config.limits.maxVideoBytes);
+  const maxAnyBytes = maxBytesOfAny(config);
   const source = await openSource(request.file, maxAnyBytes, {
     timeoutMs: config.urlFetch.timeoutMs,
     maxRedirects: config.urlFetch.maxRedirects,
@@ -119,7 +95,7 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
       detected = await detectType(bytes, exactName);
       assertTypeAllowed(detected.mime, config.types);
       if (request.transformation) assertTransformationFits(request.transformation, { ...detected, isImage: detected.fileType === 'image' });
-      const limitBytes = detected.isVideo ? config.limits.maxVideoBytes : config.limits.maxFileBytes;
+      const limitBytes = maxBytesOf(config, detected);
       if ((source.declaredSize ?? 0) > limitBytes) throw fileTooLarge(limitBytes);
       limit.setLimit(limitBytes);
     },
@@ -144,7 +120,9 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
   try {
     let type = detected as DetectedType;
     const pre = request.transformation?.pre;
-    if (pre && type.fileType === 'image') ({ size, sha256, type } = await preTransformImage(deps, blobKey, type, pre.plan, exactName));
+    if (pre && type.fileType === 'image') {
+      ({ size, sha256, type } = await preTransformImage({ ...deps, renders: deps.imageRenders }, { blobKey, type, sha256, fileName: exactName }, pre));
+    }
     const found = await withLocalFile(store, blobKey, (file) => analyzeFile(file, type, deps.analysis));
     const { width, height } = found;
     const coords = request.customCoordinates;
@@ -206,10 +184,17 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
 /**
  * Adds a version made by Stowage itself from `of` (remove-bg's cut-out, a video's pre-transformation) to its file:
  * same path, `of`'s attributes kept, the new bytes streamed into the store and analysed like an upload.
+ * With `sizeLimited` the bytes obey the upload size limit for their type, counted while they stream.
  * @throws VersionSupersededError when `of` is no longer the file's current version (or the file is gone), checked
- * again in the commit's transaction; nothing is stored then.
+ * again in the commit's transaction; FILE_TOO_LARGE (file) past the limit; nothing is stored then.
  */
-export async function addVersionFromStream(deps: UploadDeps, of: FileView, body: Readable, extensionStatus: Record<string, ExtensionState> | null): Promise<FileView> {
+export async function addVersionFromStream(
+  deps: UploadDeps,
+  of: FileView,
+  body: Readable,
+  extensionStatus: Record<string, ExtensionState> | null,
+  options: { sizeLimited?: boolean } = {},
+): Promise<FileView> {
   const current = deps.files.findById(of.file.id);
   if (current?.version.id !== of.version.id) {
     body.destroy();
@@ -218,11 +203,20 @@ export async function addVersionFromStream(deps: UploadDeps, of: FileView, body:
   const versionId = createObjectId();
   const blobKey = blobKeyFor(versionId);
   const hash = new HashingStream('sha256');
-  pipeline(body, hash, () => {});
+  let sniffed: DetectedType | undefined;
+  const limit = new ByteLimit(options.sizeLimited ? maxBytesOfAny(deps.config) : Number.POSITIVE_INFINITY, fileTooLarge);
+  const sniff = new HeadCapture({
+    sniffBytes: SNIFF_BYTES,
+    onSniff: async (head) => {
+      sniffed = await detectType(head, current.file.name);
+      if (options.sizeLimited) limit.setLimit(maxBytesOf(deps.config, sniffed));
+    },
+    onEmpty: () => new Error(`The new version of ${current.file.filePath} is empty.`),
+  });
+  pipeline(body, limit, sniff, hash, () => {});
   const { size } = await deps.store.put(blobKey, hash);
   try {
-    const head = await withLocalFile(deps.store, blobKey, (file) => readFileHead(file, SNIFF_BYTES));
-    const type = await detectType(head, current.file.name);
+    const type = sniffed as DetectedType;
     const found = await withLocalFile(deps.store, blobKey, (file) => analyzeFile(file, type, deps.analysis));
     const published: FileEvent[] = [];
     const view = commitVersion(deps.db, {

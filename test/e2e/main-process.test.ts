@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,5 +68,23 @@ describe('npm start', () => {
     expect(await bad.exited).toBe(1);
     expect(bad.stderr()).toMatch(/PORT/);
     expect(bad.stderr()).toMatch(/STOWAGE_PLAN must be "free" or "paid"/);
+  });
+
+  it('says in one line that the port is taken, and exits 1', async () => {
+    const port = await freePort();
+    const taken = net.createServer().listen(port, '127.0.0.1');
+    await once(taken, 'listening');
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'stowage-main-'));
+    try {
+      const second = await startMain({ STOWAGE_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', STOWAGE_PRIVATE_KEY: 'private_k' });
+      expect(await second.exited).toBe(1);
+      expect(second.stderr()).toContain(`Port ${port} on 127.0.0.1 is already in use; set PORT to another port.\n`);
+      // No stack traces, and nothing blaming WebSocket.
+      expect(second.stderr()).not.toMatch(/^\s+at /m);
+      expect(second.stderr()).not.toMatch(/websocket/i);
+    } finally {
+      taken.close();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

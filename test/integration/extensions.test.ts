@@ -1,6 +1,8 @@
+import { createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { makeJpeg } from '../helpers/fixtures.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { basicAuth, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { createTestModels } from '../helpers/test-models.js';
 import { startWebhookReceiver, verifySignatures } from '../helpers/webhook-receiver.js';
 
@@ -56,7 +58,7 @@ describe('extensions', () => {
       { name: 'Sky', confidence: 95.5, source: 'google-auto-tagging' },
       { name: 'Blue', confidence: 80, source: 'google-auto-tagging' },
     ]);
-    await expect.poll(() => account.received.filter((h) => h.json.data?.fileId === file.fileId).map((h) => h.json.type).sort()).toEqual(['file.created', 'file.updated']);
+    await expect.poll(() => account.received.filter((h) => h.json.data?.fileId === file.fileId).map((h) => h.json.type).sort(), { timeout: 10_000 }).toEqual(['file.created', 'file.updated']);
     for (const hook of account.received) expect(verifySignatures(SECRET, hook)).toEqual({ legacy: true, standard: true });
     expect(verifySignatures('whsec_wrong', account.received[0] as never)).toEqual({ legacy: false, standard: false });
   });
@@ -166,4 +168,74 @@ describe('webhook retries and failures', () => {
       await app.close();
     }
   });
+});
+
+describe('remove-bg together with auto-tagging', () => {
+  const both = createTestModels();
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ STOWAGE_URL_ALLOWLIST: '127.0.0.1/32', STOWAGE_WEBHOOK_SECRET: SECRET, STOWAGE_AUTO_TAG_SYNC_MS: '100', STOWAGE_WEBHOOK_RETRY_BASE_MS: '50' }, { models: both.models });
+  });
+  afterAll(() => app.close());
+
+  const EXTENSIONS = [{ removeBg: {} }, { googleAutoTagging: { maxTags: 2, minConfidence: 50 } }];
+  const FINAL = { 'remove-bg': 'success', 'google-auto-tagging': 'success' };
+
+  async function uploadBoth(fileName: string) {
+    const res = await app.upload(UPLOAD, { file: null, fileName, extensions: EXTENSIONS, webhookUrl: receiver.url }, { path: 'variables.file', data: await makeJpeg(40, 30), filename: fileName });
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.uploadFile.extensionStatus['google-auto-tagging']).toBe('pending');
+    return res.data?.uploadFile.fileId as string;
+  }
+
+  /** The extensionStatus subscription over graphql-ws, collected until it completes. */
+  function watch(fileId: string) {
+    const client = createWsClient({ url: `${app.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: basicAuth() }, retryAttempts: 0, lazy: true });
+    const values: { status: Record<string, string>; done: boolean }[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      client.subscribe<{ extensionStatus: (typeof values)[number] }>(
+        { query: 'subscription($id: ID!) { extensionStatus(fileId: $id) { status done } }', variables: { id: fileId } },
+        { next: (v) => values.push(v.data?.extensionStatus as (typeof values)[number]), error: reject, complete: resolve },
+      );
+    });
+    return { values, done: done.finally(() => client.dispose()) };
+  }
+
+  const current = async (fileId: string) =>
+    (await app.gql('query($id: ID!) { file(fileId: $id) { versionInfo { name } mime extensionStatus AITags { name source } } }', { id: fileId })).data?.file;
+  const hooksFor = (fileId: string, service: string) => receiver.received.filter((h) => h.json.service === service && (h.json.fileObject?.fileId ?? h.json.fileId) === fileId).map((h) => h.json);
+
+  async function expectAllFinal(fileId: string, sub: ReturnType<typeof watch>) {
+    const stuck = new Promise((_, reject) => setTimeout(() => reject(new Error(`extensionStatus did not complete; last: ${JSON.stringify(sub.values.at(-1))}`)), 8000).unref());
+    await Promise.race([sub.done, stuck]);
+    expect(sub.values.at(-1)).toEqual({ status: FINAL, done: true });
+    expect(await current(fileId)).toEqual({ versionInfo: { name: 'Version 2' }, mime: 'image/png', extensionStatus: FINAL, AITags: [{ name: 'Sky', source: 'google-auto-tagging' }, { name: 'Blue', source: 'google-auto-tagging' }] });
+    await expect.poll(() => hooksFor(fileId, 'google-auto-tagging').map((h) => h.status)).toEqual(['SUCCESS']);
+    await expect.poll(() => hooksFor(fileId, 'remove-bg').map((h) => h.status)).toEqual(['SUCCESS']);
+  }
+
+  it('tagging finishes first, while the model runs: the cut-out gets its status and tags', async () => {
+    const removals = both.calls.remove;
+    both.hold();
+    both.holdRemoval();
+    const fileId = await uploadBoth('first-tags.jpg');
+    const sub = watch(fileId);
+    await expect.poll(() => both.calls.remove).toBe(removals + 1); // remove-bg has read Version 1 and runs
+    both.release();
+    await expect.poll(() => hooksFor(fileId, 'google-auto-tagging').length, { timeout: 10_000 }).toBe(1);
+    both.releaseRemoval();
+    await expectAllFinal(fileId, sub);
+    expect(hooksFor(fileId, 'remove-bg')[0]?.fileObject.extensionStatus).toEqual(FINAL);
+  }, 20_000);
+
+  it('tagging finishes after the cut-out is stored: its outcome reaches the cut-out', async () => {
+    both.hold();
+    const fileId = await uploadBoth('last-tags.jpg');
+    const sub = watch(fileId);
+    await expect.poll(async () => (await current(fileId))?.versionInfo.name, { timeout: 10_000 }).toBe('Version 2');
+    expect((await current(fileId))?.extensionStatus).toEqual({ 'remove-bg': 'success', 'google-auto-tagging': 'pending' });
+    both.release();
+    await expectAllFinal(fileId, sub);
+    expect(hooksFor(fileId, 'google-auto-tagging')[0]?.fileObject.extensionStatus).toEqual(FINAL);
+  }, 20_000);
 });

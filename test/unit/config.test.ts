@@ -19,6 +19,21 @@ describe('configuration', () => {
     expect(loadConfig({ STOWAGE_MAX_FILE_SIZE: '1000' }).limits.maxFileBytes).toBe(1000);
   });
 
+  it('bounds the derivative cache (2 GiB unless set)', () => {
+    expect(loadConfig({}).derivativeCache.maxBytes).toBe(2 * 1024 ** 3);
+    expect(loadConfig({ STOWAGE_DERIVATIVE_CACHE_BYTES: '50000' }).derivativeCache.maxBytes).toBe(50000);
+    expect(() => loadConfig({ STOWAGE_DERIVATIVE_CACHE_BYTES: '0' })).toThrow(/STOWAGE_DERIVATIVE_CACHE_BYTES/);
+  });
+
+  it('bounds video renders (1920×1080 pixels, 2 minutes, 1.5 GiB unless set)', () => {
+    const { transform } = loadConfig({});
+    expect(transform.videoTimeoutMs).toBe(120_000);
+    expect(transform.video).toEqual({ maxOutputPixels: 2_073_600, memoryBytes: 1.5 * 1024 ** 3 });
+    const set = loadConfig({ STOWAGE_MAX_VIDEO_OUTPUT_PIXELS: '8294400', STOWAGE_VIDEO_RENDER_MEMORY_BYTES: '1000000000' }).transform.video;
+    expect(set).toEqual({ maxOutputPixels: 8_294_400, memoryBytes: 1_000_000_000 });
+    expect(() => loadConfig({ STOWAGE_VIDEO_RENDER_MEMORY_BYTES: '1.5G' })).toThrow(/STOWAGE_VIDEO_RENDER_MEMORY_BYTES/);
+  });
+
   it('reads lists and derives the endpoint from the port', () => {
     const c = loadConfig({ PORT: '8080', STOWAGE_PRIVATE_KEY: 'a, b', STOWAGE_URL_ALLOWLIST: '127.0.0.1/32,files.internal' });
     expect(c.urlEndpoint).toBe('http://localhost:8080');
@@ -39,5 +54,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ STOWAGE_URL_ALLOWLIST: 'not a host!' })).toThrow(/STOWAGE_URL_ALLOWLIST/);
     expect(() => loadConfig({ STOWAGE_NAMED_TRANSFORMATIONS: 'banner=w-abc' })).toThrow(/STOWAGE_NAMED_TRANSFORMATIONS: "banner": Invalid transformation parameter w/);
     expect(loadConfig({ STOWAGE_NAMED_TRANSFORMATIONS: 'banner=w-1200,h-400; sq=w-300' }).namedTransformations).toEqual({ banner: 'w-1200,h-400', sq: 'w-300' });
+  });
+
+  it('reads the browser origins allowed to call the API, refusing anything but a bare origin, and the query cost limit', () => {
+    expect(loadConfig({}).http).toEqual({ corsOrigins: [], maxQueryCost: 50_000 });
+    const c = loadConfig({ STOWAGE_CORS_ORIGINS: 'https://App.example.com, http://localhost:5173/, https://cdn.example.com:443', STOWAGE_MAX_QUERY_COST: '2000' });
+    expect(c.http).toEqual({ corsOrigins: ['https://app.example.com', 'http://localhost:5173', 'https://cdn.example.com'], maxQueryCost: 2000 });
+    for (const bad of ['*', 'app.example.com', 'https://app.example.com/admin', 'ftp://files.example.com', 'https://user:pw@app.example.com', 'https://app.example.com?x=1']) {
+      expect(() => loadConfig({ STOWAGE_CORS_ORIGINS: bad }), bad).toThrow(`STOWAGE_CORS_ORIGINS: "${bad}" is not an origin`);
+    }
+    expect(() => loadConfig({ STOWAGE_MAX_QUERY_COST: '0' })).toThrow(/STOWAGE_MAX_QUERY_COST/);
   });
 });

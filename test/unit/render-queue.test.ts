@@ -45,7 +45,7 @@ describe('render queue', () => {
     expect(finished).toBe(true);
   });
 
-  it('remembers a failure caused by the input for a while, not other failures', async () => {
+  it('remembers a failed render, whatever failed, and answers with the same error', async () => {
     const queue = new RenderQueue(createLimiter(1), 10_000, { failureTtlMs: 60_000 });
     let runs = 0;
     const bad = () => {
@@ -55,13 +55,26 @@ describe('render queue', () => {
     await expect(queue.run('x', bad)).rejects.toThrow('cannot encode');
     await expect(queue.run('x', bad)).rejects.toThrow('cannot encode');
     expect(runs).toBe(1);
-    let flaky = 0;
-    const broken = () => {
-      flaky++;
-      return Promise.reject(new Error('disk hiccup'));
+    let broken = 0;
+    const crash = () => {
+      broken++;
+      return Promise.reject(new Error('vips: out of memory at /data/blobs/files/x'));
     };
-    await expect(queue.run('y', broken)).rejects.toThrow('disk hiccup');
-    await expect(queue.run('y', broken)).rejects.toThrow('disk hiccup');
-    expect(flaky).toBe(2);
+    await expect(queue.run('y', crash)).rejects.toThrow('out of memory');
+    // Replayed as the masked 500 the client saw, without the details (they were logged the first time).
+    await expect(queue.run('y', crash)).rejects.toMatchObject({ code: 'INTERNAL_SERVER_ERROR', status: 500, message: 'We have experienced an internal error while processing your request.' });
+    expect(broken).toBe(1);
+  });
+
+  it('does not remember a 503 (busy is not a failure)', async () => {
+    const queue = new RenderQueue(createLimiter(1), 10_000, { failureTtlMs: 60_000 });
+    let runs = 0;
+    const busy = () => {
+      runs++;
+      return Promise.reject(new AppError('TRANSFORMATION_TIMEOUT', 'still busy'));
+    };
+    await expect(queue.run('z', busy)).rejects.toThrow('still busy');
+    await expect(queue.run('z', busy)).rejects.toThrow('still busy');
+    expect(runs).toBe(2);
   });
 });

@@ -25,3 +25,8 @@ export class BackgroundRemovalUnavailableError extends Error {
 export class InvalidRemoveBgOptionsError extends Error {
   override readonly name = 'InvalidRemoveBgOptionsError';
 }
+
+/** The process running a model died (crashed, or was killed) before answering; the next request starts a new one. */
+export class ModelProcessCrashedError extends Error {
+  override readonly name = 'ModelProcessCrashedError';
+}

@@ -1,0 +1,178 @@
+import type { Readable } from 'node:stream';
+import { asc, eq, max, ne, sql, sum } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { derivatives, fileVersions } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { BlobInfo, BlobStore, ByteRange, PutOptions } from '../storage/blob-store.js';
+import { DERIVATIVE_PREFIXES, type DerivativeOwner, derivativeOwner } from './derivative.js';
+
+export interface DerivativeCacheOptions {
+  /** Most bytes of derivatives kept; the least recently used go first. */
+  maxBytes: number;
+  log: Logger;
+  /** How often cache hits are written to the ledger, in one transaction. */
+  touchEveryMs?: number;
+}
+
+/** Entries evicted per query while over the cap. */
+const EVICTION_BATCH = 64;
+
+/**
+ * The blob store as derivative producers (renders, thumbnails, stream packages) and delivery see it. Other keys
+ * pass straight through; a derivative (see `derivativeOwner`) is also kept in the `derivatives` ledger:
+ * - storing one records it, then evicts the least recently used entries until the total is under `maxBytes`
+ *   (never the entry just stored; a stream package is evicted whole);
+ * - finding one (`stat`) counts as a use, written in batches so hits cost no write each;
+ * - one finished after its version was deleted is deleted at once, so nothing outlives its file.
+ * Eviction only unlinks: on the local store a response already streaming the blob carries on.
+ */
+export class DerivativeCache implements BlobStore {
+  private readonly touched = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+  readonly localPath?: (key: string) => string;
+
+  constructor(
+    private readonly db: Db,
+    private readonly store: BlobStore,
+    private readonly options: DerivativeCacheOptions,
+  ) {
+    if (store.localPath) this.localPath = (key) => store.localPath?.(key) as string;
+    this.timer = setInterval(() => this.flushTouches(), options.touchEveryMs ?? 10_000).unref();
+  }
+
+  /** @throws NOT_FOUND when the derivative's version was deleted while it was being made (nothing is left stored). */
+  async put(key: string, body: Readable, options?: PutOptions): Promise<{ size: number }> {
+    const stored = await this.store.put(key, body, options);
+    const owner = derivativeOwner(key);
+    if (!owner) return stored;
+    // Recorded after the bytes land: a deletion in between has either removed the row's version (seen here) or
+    // will list and delete this blob itself.
+    if (!this.record(key, owner, stored.size, Date.now())) {
+      await this.store.delete(key);
+      throw new AppError('NOT_FOUND', 'The requested asset does not exist.');
+    }
+    // The derivative is stored whatever happens to others; a failed eviction is retried after the next store.
+    await this.evict(owner.entry).catch((error: unknown) => this.options.log.error('Derivative cache eviction failed', error));
+    return stored;
+  }
+
+  get(key: string, range?: ByteRange): Promise<Readable> {
+    return this.store.get(key, range);
+  }
+
+  async stat(key: string): Promise<BlobInfo | null> {
+    const info = await this.store.stat(key);
+    if (info && derivativeOwner(key)) this.touched.set(key, Date.now());
+    return info;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.store.delete(key);
+    this.db.delete(derivatives).where(eq(derivatives.key, key)).run();
+  }
+
+  list(prefix: string): AsyncIterable<BlobInfo> {
+    return this.store.list(prefix);
+  }
+
+  sweepIncomplete(before: Date): Promise<number> {
+    return this.store.sweepIncomplete(before);
+  }
+
+  /**
+   * At start-up: deletes derivative blobs whose version no longer exists (finished after a delete, then a crash),
+   * records those the ledger lacks (made before it existed, or a crash between storing and recording), forgets
+   * rows whose blob is gone, then evicts down to the cap.
+   */
+  async sweep(before: Date): Promise<{ orphans: number; adopted: number }> {
+    let orphans = 0;
+    let adopted = 0;
+    const seen = new Set<string>();
+    for (const prefix of DERIVATIVE_PREFIXES) {
+      for await (const blob of this.store.list(prefix)) {
+        const owner = derivativeOwner(blob.key);
+        if (!owner || blob.modifiedAt >= before) continue;
+        seen.add(blob.key);
+        if (this.db.select({ key: derivatives.key }).from(derivatives).where(eq(derivatives.key, blob.key)).get()) continue;
+        if (this.record(blob.key, owner, blob.size, blob.modifiedAt.getTime())) adopted++;
+        else {
+          await this.store.delete(blob.key);
+          orphans++;
+        }
+      }
+    }
+    const rows = this.db.select({ key: derivatives.key, lastUsedAt: derivatives.lastUsedAt }).from(derivatives).all();
+    for (const row of rows) if (!seen.has(row.key) && row.lastUsedAt < before.getTime()) this.db.delete(derivatives).where(eq(derivatives.key, row.key)).run();
+    await this.evict(undefined);
+    return { orphans, adopted };
+  }
+
+  /** Writes the pending cache hits; a package's files share their folder's recency. */
+  flushTouches(): void {
+    if (this.touched.size === 0) return;
+    const touched = [...this.touched];
+    this.touched.clear();
+    this.db.transaction((tx) => {
+      for (const [key, at] of touched) {
+        const entry = (derivativeOwner(key) as DerivativeOwner).entry;
+        tx.update(derivatives).set({ lastUsedAt: sql`max(${derivatives.lastUsedAt}, ${at})` }).where(eq(derivatives.entry, entry)).run();
+      }
+    });
+  }
+
+  /** Stops the batching timer and writes what it holds. */
+  close(): void {
+    clearInterval(this.timer);
+    this.flushTouches();
+  }
+
+  /** Records a stored derivative unless its version is gone; the check and the insert are one transaction. */
+  private record(key: string, owner: DerivativeOwner, bytes: number, at: number): boolean {
+    return this.db.transaction((tx) => {
+      if (!tx.select({ id: fileVersions.id }).from(fileVersions).where(eq(fileVersions.id, owner.versionId)).get()) return false;
+      tx.insert(derivatives)
+        .values({ key, entry: owner.entry, versionId: owner.versionId, bytes, lastUsedAt: at })
+        .onConflictDoUpdate({ target: derivatives.key, set: { bytes, lastUsedAt: at } })
+        .run();
+      tx.update(derivatives).set({ lastUsedAt: at }).where(eq(derivatives.entry, owner.entry)).run();
+      return true;
+    });
+  }
+
+  /** Deletes least recently used entries (except `keep`) until the total is under the cap. */
+  private async evict(keep: string | undefined): Promise<void> {
+    this.flushTouches();
+    const { maxBytes } = this.options;
+    // Chosen and unrecorded in one transaction, so concurrent stores never pick the same victims twice.
+    const { keys, entries, freed, used } = this.db.transaction((tx) => {
+      let used = Number(tx.select({ bytes: sum(derivatives.bytes) }).from(derivatives).get()?.bytes ?? 0);
+      const keys: string[] = [];
+      let entries = 0;
+      let freed = 0;
+      while (used > maxBytes) {
+        const lastUsed = max(derivatives.lastUsedAt);
+        const oldest = tx
+          .select({ entry: derivatives.entry, bytes: sum(derivatives.bytes) })
+          .from(derivatives)
+          .where(keep === undefined ? undefined : ne(derivatives.entry, keep))
+          .groupBy(derivatives.entry)
+          .orderBy(asc(lastUsed))
+          .limit(EVICTION_BATCH)
+          .all();
+        if (oldest.length === 0) break;
+        for (const victim of oldest) {
+          if (used <= maxBytes) break;
+          keys.push(...tx.delete(derivatives).where(eq(derivatives.entry, victim.entry)).returning({ key: derivatives.key }).all().map((r) => r.key));
+          used -= Number(victim.bytes);
+          freed += Number(victim.bytes);
+          entries++;
+        }
+      }
+      return { keys, entries, freed, used };
+    });
+    if (entries === 0) return;
+    for (const key of keys) await this.store.delete(key);
+    this.options.log.info(`Derivative cache: evicted ${entries} (${freed} bytes), now ${used} bytes of ${maxBytes}`);
+  }
+}
