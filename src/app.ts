@@ -102,6 +102,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ffmpegPath: binaries.ffmpeg,
     imageLimiter: createLimiter(config.analysis.concurrency),
     probeLimiter: createLimiter(config.analysis.concurrency),
+    processLimits: { memoryBytes: config.transform.video.memoryBytes },
     log: (message, error) => log.error(message, error),
   };
   const webhookSecret = resolveWebhookSecret(config.webhooks.secret, config.dataDir, (secret, file) => {
@@ -147,8 +148,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   };
   const videos = new TransformedVideos(derived, videoRenders, videoOptions);
   const images = new TransformedImages(derived, imageRenders, config.limits.maxImagePixels, findFaces);
-  // Jobs share the renders and slots of deliveries, but wait as long as a video may take.
-  const jobWaitMs = config.transform.videoTimeoutMs;
+  // Jobs share the renders and slots of deliveries, but their video renders may run (and they wait) longer.
+  const jobWaitMs = config.transform.videoJobTimeoutMs;
+  const jobVideoOptions = { ...videoOptions, ffmpeg: { ...videoOptions.ffmpeg, timeoutMs: jobWaitMs } };
   const transformations = new UploadTransformationJobs({
     db,
     files,
@@ -156,12 +158,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     queue,
     outbox,
     images: new TransformedImages(derived, imageRenders.withWait(jobWaitMs), config.limits.maxImagePixels, findFaces),
-    videos: new TransformedVideos(derived, videoRenders.withWait(jobWaitMs), videoOptions),
+    videos: new TransformedVideos(derived, videoRenders.withWait(jobWaitMs), jobVideoOptions),
     urlEndpoint: config.urlEndpoint,
     log,
     addVersion: (of, body) => addVersionFromStream(uploadDeps, of, body, null, { sizeLimited: true }),
     notifyJobs: () => uploadDeps.notifyJobs(),
-    leaseMs: 2 * config.transform.videoTimeoutMs + 60_000,
+    leaseMs: 2 * jobWaitMs + 60_000,
   });
   const uploadDeps: UploadDeps = {
     db,
@@ -205,6 +207,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     preparsed,
     privateKeys,
     origins,
+    maxFileBytes: Math.max(config.limits.maxFileBytes, config.limits.maxVideoBytes),
     log,
     delivery: {
       files,

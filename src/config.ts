@@ -62,6 +62,8 @@ const envSchema = z.object({
   // the bundled ffmpeg): 1080p H.264 encodes at about twice real time in under 0.5 GiB; 4K is 3-4 times slower and
   // needs 1.2 GiB, five HLS renditions up to 1080p 0.95 GiB. So: 1920×1080 pixels, 2 minutes, 1.5 GiB.
   STOWAGE_VIDEO_RENDER_TIMEOUT_MS: positiveInt('STOWAGE_VIDEO_RENDER_TIMEOUT_MS').default(120_000),
+  // Upload pre/post transformations run in the background, where nobody waits at a browser: a 300 MB video may take long.
+  STOWAGE_VIDEO_JOB_TIMEOUT_MS: positiveInt('STOWAGE_VIDEO_JOB_TIMEOUT_MS').default(30 * 60_000),
   STOWAGE_MAX_VIDEO_OUTPUT_PIXELS: positiveInt('STOWAGE_MAX_VIDEO_OUTPUT_PIXELS').default(1920 * 1080),
   STOWAGE_VIDEO_RENDER_MEMORY_BYTES: positiveInt('STOWAGE_VIDEO_RENDER_MEMORY_BYTES').default(1536 * MiB),
   STOWAGE_TRANSFORM_QUEUE: positiveInt('STOWAGE_TRANSFORM_QUEUE').default(100),
@@ -90,8 +92,11 @@ export interface Config {
   readonly extensions: { readonly syncBudgetMs: number; readonly googleVision: { readonly apiKey: string; readonly endpoint: string | undefined } | undefined; readonly awsRekognition: { readonly region: string; readonly endpoint: string | undefined } | undefined };
   /** Named transformations (`n-<name>`) besides ik_ml_thumbnail: name → transformation string. */
   readonly namedTransformations: Readonly<Record<string, string>>;
-  /** How long a delivery request waits for its render before a 503; how long ffmpeg may run on one video. */
-  readonly transform: { readonly waitMs: number; readonly videoTimeoutMs: number; readonly maxQueued: number; readonly video: VideoRenderLimits };
+  /**
+   * How long a delivery request waits for its render before a 503; how long ffmpeg may run on one video for a
+   * delivery (`videoTimeoutMs`) and for an upload transformation job (`videoJobTimeoutMs`).
+   */
+  readonly transform: { readonly waitMs: number; readonly videoTimeoutMs: number; readonly videoJobTimeoutMs: number; readonly maxQueued: number; readonly video: VideoRenderLimits };
   /** Most bytes of derivatives (renders, thumbnails, stream packages) kept; the least recently used are evicted. */
   readonly derivativeCache: { readonly maxBytes: number };
   readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
@@ -180,6 +185,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     transform: {
       waitMs: e.STOWAGE_TRANSFORM_WAIT_MS,
       videoTimeoutMs: e.STOWAGE_VIDEO_RENDER_TIMEOUT_MS,
+      videoJobTimeoutMs: e.STOWAGE_VIDEO_JOB_TIMEOUT_MS,
       maxQueued: e.STOWAGE_TRANSFORM_QUEUE,
       video: { maxOutputPixels: e.STOWAGE_MAX_VIDEO_OUTPUT_PIXELS, memoryBytes: e.STOWAGE_VIDEO_RENDER_MEMORY_BYTES },
     },

@@ -2,7 +2,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { Limiter } from './concurrency.js';
 import { NotMediaError, ProbeCrashedError } from './errors.js';
 import { toInputRestrictionArgs } from './media-formats.js';
-import { runProcess, toErrorSummary } from './run-process.js';
+import { type ProcessLimits, runProcess, toErrorSummary } from './run-process.js';
 
 /** What Stowage records about an audio or video file (ImageKit's video fields plus a few more). */
 export interface MediaInfo {
@@ -34,6 +34,8 @@ export interface ProbeMediaOptions {
   /** Run through this limiter, to bound concurrent ffprobe processes. */
   limiter?: Limiter;
   signal?: AbortSignal;
+  /** Memory and CPU the kernel lets ffprobe use. */
+  limits?: ProcessLimits;
   /** Demuxers ffprobe may use; defaults to `DEFAULT_MEDIA_DEMUXERS`. */
   demuxers?: readonly string[];
 }
@@ -156,6 +158,7 @@ export async function probeMedia(filePath: string, options: ProbeMediaOptions): 
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       maxStdoutBytes: MAX_PROBE_OUTPUT_BYTES,
       signal: options.signal,
+      limits: options.limits,
     });
   const result = await (options.limiter ? options.limiter.run(run) : run());
   if (result.code === null && !result.truncated) throw new ProbeCrashedError(`ffprobe crashed reading the file: ${toErrorSummary(result.stderr) || 'killed by a signal'}`);

@@ -20,8 +20,8 @@ export interface ServerContext {
 export const GRAPHQL_PATH = '/graphql';
 
 const EXAMPLE_QUERY = `# Stowage: ImageKit's upload API over GraphQL.
-# Authenticate with HTTP Basic: your private key as user name, empty password.
-# Add it in the Headers tab: {"Authorization": "Basic <base64 of 'private_key:'>"}
+# Every operation needs your private key (HTTP Basic: the key as user name, empty password).
+# Run an operation and the browser asks for it once; or set {"Authorization": "Basic <base64 of 'key:'>"} in Headers.
 mutation UploadFromUrl {
   uploadFile(file: "https://example.com/picture.jpg", fileName: "picture.jpg", folder: "/samples") {
     fileId

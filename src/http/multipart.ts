@@ -17,6 +17,11 @@ export interface StreamedFile {
 export interface MultipartOptions {
   maxFiles: number;
   maxFieldBytes: number;
+  /**
+   * The largest file any upload may be. A part is cut one byte past it, so that the upload's own limit refuses it,
+   * and a part spilled to a temp file (consumed out of order) never grows past it on disk.
+   */
+  maxFileBytes: number;
 }
 
 export interface ParsedMultipart {
@@ -119,7 +124,7 @@ export function parseMultipart(req: IncomingMessage, options: MultipartOptions):
     try {
       parser = busboy({
         headers: req.headers,
-        limits: { fieldSize: options.maxFieldBytes, files: options.maxFiles, fields: 2 },
+        limits: { fieldSize: options.maxFieldBytes, files: options.maxFiles, fields: 2, fileSize: options.maxFileBytes + 1 },
       });
     } catch {
       reject(multipartError('Invalid multipart request: the Content-Type needs a boundary.'));

@@ -20,6 +20,8 @@ export interface RequestHandlerDeps {
   delivery: DeliveryDeps;
   privateKeys: readonly string[];
   origins: OriginPolicy;
+  /** The largest file any upload may be (the video limit, when larger): no file part is read past it. */
+  maxFileBytes: number;
   log: Logger;
 }
 
@@ -82,7 +84,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
       if (req.method === 'POST' && isMultipart(req)) {
         let parsed: ParsedMultipart;
         try {
-          parsed = await parseMultipart(req, { maxFiles: MAX_FILES_PER_REQUEST, maxFieldBytes: MAX_FIELD_BYTES });
+          parsed = await parseMultipart(req, { maxFiles: MAX_FILES_PER_REQUEST, maxFieldBytes: MAX_FIELD_BYTES, maxFileBytes: deps.maxFileBytes });
         } catch (error) {
           const status = error instanceof GraphQLError ? Number(error.extensions.status ?? 400) : 400;
           const message = error instanceof Error ? error.message : 'Invalid multipart request.';

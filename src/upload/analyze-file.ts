@@ -4,7 +4,7 @@ import { readEmbeddedMetadata, readLegacyExif } from '../analysis/embedded-metad
 import { join, resolve } from 'node:path';
 import { CorruptImageError, MediaTimeoutError, NotMediaError, PixelLimitError, ProbeCrashedError, UnsupportedImageError } from '../analysis/errors.js';
 import { toInputRestrictionArgs } from '../analysis/media-formats.js';
-import { runProcess } from '../analysis/run-process.js';
+import { type ProcessLimits, runProcess } from '../analysis/run-process.js';
 import { decodeHeicToPng, isHeic } from '../analysis/heic.js';
 import { readImageInfo } from '../analysis/image-info.js';
 import { probeMedia } from '../analysis/media-probe.js';
@@ -23,6 +23,8 @@ export interface AnalysisDeps {
   imageLimiter: Limiter;
   /** Bounds concurrent ffprobe processes. */
   probeLimiter: Limiter;
+  /** Memory the kernel lets each ffprobe/ffmpeg of the analysis use (a hostile file cannot exhaust the machine). */
+  processLimits?: ProcessLimits;
   log: (message: string, error: unknown) => void;
 }
 
@@ -102,7 +104,7 @@ async function analyzeImage(path: string, deps: AnalysisDeps): Promise<FileAnaly
  * copied into a temporary MP4 by ffmpeg, which reads them fine, and that is probed instead.
  */
 async function probeOrRemux(path: string, deps: AnalysisDeps) {
-  const options = { ffprobePath: deps.ffprobePath, limiter: deps.probeLimiter };
+  const options = { ffprobePath: deps.ffprobePath, limiter: deps.probeLimiter, limits: deps.processLimits };
   try {
     return await probeMedia(path, options);
   } catch (error) {
@@ -113,6 +115,7 @@ async function probeOrRemux(path: string, deps: AnalysisDeps) {
         runProcess(deps.ffmpegPath, ['-v', 'error', ...toInputRestrictionArgs(), '-i', resolve(path), '-map', '0:v:0?', '-map', '0:a:0?', '-c', 'copy', '-f', 'mp4', copy], {
           timeoutMs: REMUX_TIMEOUT_MS,
           maxStdoutBytes: 64 * 1024,
+          limits: deps.processLimits,
         }),
       );
       if (remux.code !== 0) throw new NotMediaError(`ffprobe crashed and ffmpeg could not copy the streams: ${remux.stderr.slice(-300)}`, { cause: error });

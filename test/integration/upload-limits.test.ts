@@ -157,3 +157,41 @@ describe('pre-transformation at upload', () => {
     }
   }, 60_000);
 });
+
+describe('a file part read out of order', () => {
+  it('is spilled to disk only up to the largest upload limit, and refused', async () => {
+    const limit = 1_000_000;
+    const app = await startTestApp({ STOWAGE_MAX_FILE_SIZE: String(limit), STOWAGE_MAX_VIDEO_SIZE: String(limit) });
+    const spillDir = await fs.mkdtemp(path.join(os.tmpdir(), 'stowage-spill-'));
+    const previousTmp = process.env.TMPDIR;
+    process.env.TMPDIR = spillDir; // where graphql-upload-ts spills parts (read per spill)
+    let largestSpill = 0;
+    const watch = setInterval(async () => {
+      for (const name of await fs.readdir(spillDir).catch(() => [])) {
+        const size = (await fs.stat(path.join(spillDir, name)).catch(() => undefined))?.size ?? 0;
+        largestSpill = Math.max(largestSpill, size);
+      }
+    }, 10);
+    try {
+      // The first mutation waits for `a`, but `b` (12 MB) arrives first: it must be set aside while `a` is read.
+      const query = 'mutation($a: Upload!, $b: Upload!) { first: uploadFile(file: $a, fileName: "a.bin") { size } second: uploadFile(file: $b, fileName: "b.bin") { size } }';
+      const form = new FormData();
+      form.set('operations', JSON.stringify({ query, variables: { a: null, b: null } }));
+      form.set('map', JSON.stringify({ 0: ['variables.b'], 1: ['variables.a'] }));
+      form.set('0', new Blob([randomBytesOf(12_000_000)]), 'b.bin');
+      form.set('1', new Blob([randomBytesOf(1000)]), 'a.bin');
+      const res = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from('private_test_key:').toString('base64')}` }, body: form });
+      const body = await res.json();
+      const stored = await app.gql('{ files(first: 10) { edges { node { ... on File { name size } } } } }');
+      expect(stored.data?.files.edges.map((e: { node: { size: number } }) => e.node.size)).toEqual([1000]);
+      expect(body.errors?.[0]).toMatchObject({ path: ['second'], extensions: { code: 'FILE_TOO_LARGE' } });
+      expect(largestSpill).toBeGreaterThan(0);
+      expect(largestSpill).toBeLessThanOrEqual(limit + 1);
+    } finally {
+      clearInterval(watch);
+      process.env.TMPDIR = previousTmp;
+      await app.close();
+      await fs.rm(spillDir, { recursive: true, force: true });
+    }
+  });
+});

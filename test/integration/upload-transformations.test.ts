@@ -185,3 +185,21 @@ describe('post-transformations', () => {
     });
   });
 });
+
+describe('video render time limits', () => {
+  it('bound deliveries by STOWAGE_VIDEO_RENDER_TIMEOUT_MS but let background jobs run to STOWAGE_VIDEO_JOB_TIMEOUT_MS', async () => {
+    const hooks = await startWebhookReceiver();
+    const quick = await startTestApp({ STOWAGE_VIDEO_RENDER_TIMEOUT_MS: '1', STOWAGE_WEBHOOK_URLS: hooks.url, STOWAGE_URL_ALLOWLIST: '127.0.0.1/32' });
+    try {
+      const res = await quick.upload(MUTATION, { file: null, fileName: 'slow.mp4', transformation: { pre: 'w-160,du-1' } }, { path: 'variables.file', data: mp4, filename: 'slow.mp4' });
+      const file = res.data?.uploadFile;
+      await expect.poll(() => hooks.received.filter((h) => h.json.type.startsWith('upload.pre-transform.')).map((h) => h.json.type), { timeout: 20_000 }).toEqual(['upload.pre-transform.success']);
+      const delivery = await fetch(`${quick.url}/tr:w-96${file.filePath}`);
+      expect(delivery.status).toBe(400);
+      expect((await delivery.json()).message).toMatch(/longer than the 1 ms allowed/);
+    } finally {
+      await quick.close();
+      await hooks.close();
+    }
+  });
+});

@@ -28,6 +28,9 @@ describe('configuration', () => {
   it('bounds video renders (1920×1080 pixels, 2 minutes, 1.5 GiB unless set)', () => {
     const { transform } = loadConfig({});
     expect(transform.videoTimeoutMs).toBe(120_000);
+    // Background upload transformations are not waited for at a browser: a long video may take its time there.
+    expect(transform.videoJobTimeoutMs).toBe(30 * 60_000);
+    expect(loadConfig({ STOWAGE_VIDEO_JOB_TIMEOUT_MS: '600000' }).transform.videoJobTimeoutMs).toBe(600_000);
     expect(transform.video).toEqual({ maxOutputPixels: 2_073_600, memoryBytes: 1.5 * 1024 ** 3 });
     const set = loadConfig({ STOWAGE_MAX_VIDEO_OUTPUT_PIXELS: '8294400', STOWAGE_VIDEO_RENDER_MEMORY_BYTES: '1000000000' }).transform.video;
     expect(set).toEqual({ maxOutputPixels: 8_294_400, memoryBytes: 1_000_000_000 });
