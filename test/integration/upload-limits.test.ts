@@ -178,8 +178,8 @@ describe('a file part read out of order', () => {
       const form = new FormData();
       form.set('operations', JSON.stringify({ query, variables: { a: null, b: null } }));
       form.set('map', JSON.stringify({ 0: ['variables.b'], 1: ['variables.a'] }));
-      form.set('0', new Blob([randomBytesOf(12_000_000)]), 'b.bin');
-      form.set('1', new Blob([randomBytesOf(1000)]), 'a.bin');
+      form.set('0', new Blob([new Uint8Array(randomBytesOf(12_000_000))]), 'b.bin');
+      form.set('1', new Blob([new Uint8Array(randomBytesOf(1000))]), 'a.bin');
       const res = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from('private_test_key:').toString('base64')}` }, body: form });
       const body = await res.json();
       const stored = await app.gql('{ files(first: 10) { edges { node { ... on File { name size } } } } }');
