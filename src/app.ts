@@ -19,6 +19,8 @@ import { DerivativeCache } from './delivery/derivative-cache.js';
 import type { Services } from './http/context.js';
 import { createGraphQLHandler } from './http/graphql.js';
 import { createRequestHandler } from './http/server.js';
+import { createReadinessCheck } from './http/health.js';
+import { createMetrics } from './metrics/metrics.js';
 import { createLogger, type Logger } from './logger.js';
 import { resolvePrivateKeys, resolveWebhookSecret } from './private-key.js';
 import { LibraryEvents } from './events/library-events.js';
@@ -28,6 +30,8 @@ import { AUTO_TAG_JOB, ExtensionService, REMOVE_BG_JOB } from './extensions/exte
 import { createLocalModels } from './extensions/local-models.js';
 import { createModelHosts } from './extensions/model-hosts.js';
 import { attachGraphQLWs } from './http/graphql-ws.js';
+import { LiveSubscriptions } from './http/live-subscriptions.js';
+import { HttpDrainer } from './http/shutdown.js';
 import { createOriginPolicy } from './http/origin-policy.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { SqliteJobQueue } from './jobs/sqlite-job-queue.js';
@@ -42,6 +46,8 @@ import { ensurePrivateDir } from './storage/private-files.js';
 import { AddressAllowlist } from './upload/ip-guard.js';
 import { uploadFile } from './upload/upload-file.js';
 
+/** Every kind of background job, woken after an upload commits and reported by the job queue metrics. */
+const JOB_KINDS = [WEBHOOK_JOB, AUTO_TAG_JOB, REMOVE_BG_JOB, PRE_TRANSFORM_JOB, POST_TRANSFORM_JOB] as const;
 
 export interface AppOverrides {
   store?: BlobStore;
@@ -57,8 +63,36 @@ export interface App {
   privateKeys: readonly string[];
   /** Starts listening; resolves with the base URL actually bound. */
   listen(port?: number, host?: string): Promise<string>;
-  close(): Promise<void>;
+  /**
+   * Shuts down gracefully: stops taking connections, closes subscriptions, lets requests and jobs in flight finish
+   * within `timeoutMs` (`STOWAGE_SHUTDOWN_TIMEOUT_MS` by default), then cuts requests, releases jobs and kills
+   * renders still running, and closes the database. With nothing in flight it returns at once. Logs a line when it
+   * starts and one, with a {@link ShutdownSummary}, when it is done.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }
+
+export interface CloseOptions {
+  timeoutMs?: number;
+  /** What asked for the shutdown (e.g. `SIGTERM`), for the log. */
+  reason?: string;
+}
+
+/** What a shutdown had to cut short. */
+export interface ShutdownSummary {
+  durationMs: number;
+  /** Requests still open at the deadline, whose connections were closed. */
+  cutRequests: number;
+  /** Jobs still running at the deadline, given back to the queue. */
+  releasedJobs: number;
+  /** graphql-ws connections closed with 1001. */
+  closedSockets: number;
+  /** Subscriptions over SSE (or any other transport still open) ended with a `SHUTTING_DOWN` error. */
+  endedSubscriptions: number;
+}
+
+/** After the deadline, how long cut requests get to clean up (an upload deleting its partial blob). */
+const CLEANUP_MS = 2000;
 
 /**
  * Deletes what a crash can leave behind: half-written temp objects, stored blobs no version row points to (the
@@ -73,24 +107,26 @@ async function sweepLeftovers(store: BlobStore, files: FileRepo, derived: Deriva
       orphans++;
     }
   }
-  if (temps + orphans > 0) log.info(`Swept ${temps} incomplete and ${orphans} orphaned blobs`);
+  if (temps + orphans > 0) log.info({ incomplete: temps, orphans }, `Swept ${temps} incomplete and ${orphans} orphaned blobs`);
   const derivatives = await derived.sweep(startedAt);
-  if (derivatives.orphans > 0) log.info(`Swept ${derivatives.orphans} derivatives of deleted versions`);
+  if (derivatives.orphans > 0) log.info({ derivatives: derivatives.orphans }, `Swept ${derivatives.orphans} derivatives of deleted versions`);
 }
 
 /** Composition root: opens the database and blob store and wires the HTTP server. Never listens by itself. */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const startedAt = new Date();
-  const log = overrides.logger ?? createLogger(config.logLevel);
+  const log = overrides.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
   ensurePrivateDir(config.dataDir);
   const privateKeys = resolvePrivateKeys(config.privateKeys, config.dataDir, (key, file) => {
     process.stdout.write(`\nGenerated a private API key (stored in ${file}); it is shown only this once:\n\n    ${key}\n\n`);
   });
-  const { db, close: closeDb } = openDatabase(path.join(config.dataDir, 'stowage.db'));
+  const metrics = createMetrics();
+  const databaseFile = path.join(config.dataDir, 'stowage.db');
+  const { db, close: closeDb } = openDatabase(databaseFile);
   const store = overrides.store ?? new LocalBlobStore(path.join(config.dataDir, 'blobs'));
   const files = new FileRepo(db);
   // Derivatives are stored and found through the cache, which bounds them and drops those of deleted versions.
-  const derived = new DerivativeCache(db, store, { maxBytes: config.derivativeCache.maxBytes, log });
+  const derived = new DerivativeCache(db, store, { maxBytes: config.derivativeCache.maxBytes, log, metrics: metrics.derivativeCache });
   await sweepLeftovers(store, files, derived, startedAt, log);
 
   const allowlist = new AddressAllowlist(config.urlFetch.allowlist);
@@ -103,7 +139,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     imageLimiter: createLimiter(config.analysis.concurrency),
     probeLimiter: createLimiter(config.analysis.concurrency),
     processLimits: { memoryBytes: config.transform.video.memoryBytes },
-    log: (message, error) => log.error(message, error),
+    log: (message, err) => log.error({ err }, message),
+    metrics: metrics.analysis,
   };
   const webhookSecret = resolveWebhookSecret(config.webhooks.secret, config.dataDir, (secret, file) => {
     process.stdout.write(`Generated a webhook signing secret (stored in ${file}):\n\n    ${secret}\n\n`);
@@ -132,9 +169,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   const findFaces = modelHosts.findFaces;
   // Images and videos render in separate slots, so a few long video renders never stall image delivery.
-  const queueOptions = { maxQueued: config.transform.maxQueued, failureTtlMs: 60_000 };
-  const imageRenders = new RenderQueue(createLimiter(config.analysis.concurrency), config.transform.waitMs, queueOptions);
-  const videoRenders = new RenderQueue(createLimiter(Math.max(1, Math.floor(config.analysis.concurrency / 2))), config.transform.waitMs, queueOptions);
+  const queueOptions = { maxQueued: config.transform.maxQueued, failureTtlMs: 60_000, metrics: metrics.renders };
+  const imageRenders = new RenderQueue(createLimiter(config.analysis.concurrency), config.transform.waitMs, { ...queueOptions, kind: 'image' });
+  const videoRenders = new RenderQueue(createLimiter(Math.max(1, Math.floor(config.analysis.concurrency / 2))), config.transform.waitMs, { ...queueOptions, kind: 'video' });
   // Aborted on close: kills the ffmpeg renders and frame grabs still running.
   const closing = new AbortController();
   const ffmpegBounds = { maxMemoryBytes: config.transform.video.memoryBytes, signal: closing.signal };
@@ -176,16 +213,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     events,
     bus,
     notifyJobs: () => {
-      for (const kind of [WEBHOOK_JOB, AUTO_TAG_JOB, REMOVE_BG_JOB, PRE_TRANSFORM_JOB, POST_TRANSFORM_JOB]) runner.notify(kind);
+      for (const kind of JOB_KINDS) runner.notify(kind);
     },
     extensions,
     transformations,
     findFaces,
     imageRenders,
+    metrics: metrics.uploads,
   };
-  runner.register(WEBHOOK_JOB, createWebhookHandler(db, { secret: webhookSecret, timeoutMs: config.webhooks.timeoutMs, retryWindowMs: config.webhooks.retryWindowMs, retryBaseMs: config.webhooks.retryBaseMs, allowlist }));
+  runner.register(WEBHOOK_JOB, createWebhookHandler(db, { secret: webhookSecret, timeoutMs: config.webhooks.timeoutMs, retryWindowMs: config.webhooks.retryWindowMs, retryBaseMs: config.webhooks.retryBaseMs, allowlist, metrics: metrics.webhooks }));
   for (const [kind, jobHandler] of Object.entries({ ...extensions.handlers(), ...transformations.handlers() })) runner.register(kind, jobHandler);
   runner.start();
+  metrics.readFrom({ renderQueues: { image: imageRenders, video: videoRenders }, jobs: { kinds: JOB_KINDS, counts: (kinds) => queue.counts(kinds) }, derivativeCache: derived });
 
   const services: Services = {
     config,
@@ -200,7 +239,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     uploadFile: (params) => uploadFile(uploadDeps, params),
   };
   const maxJsonBodyBytes = Math.ceil(config.limits.maxFileBytes / 3) * 4 + 1024 * 1024;
-  const { yoga, preparsed } = createGraphQLHandler(services, log, { maxJsonBodyBytes, maxQueryCost: config.http.maxQueryCost });
+  const subscriptions = new LiveSubscriptions();
+  const { yoga, preparsed } = createGraphQLHandler(services, log, { maxJsonBodyBytes, maxQueryCost: config.http.maxQueryCost, plugins: [subscriptions.plugin] });
   const origins = createOriginPolicy({ urlEndpoint: config.urlEndpoint, corsOrigins: config.http.corsOrigins });
   const handler = createRequestHandler({
     yoga,
@@ -209,6 +249,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     origins,
     maxFileBytes: Math.max(config.limits.maxFileBytes, config.limits.maxVideoBytes),
     log,
+    metrics: { registry: metrics.registry, http: metrics.http, public: config.metrics.public },
+    readiness: createReadinessCheck({ db, databaseFile, store }),
     delivery: {
       files,
       store: derived,
@@ -218,17 +260,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       videos,
       privateKeys,
       namedTransformations: config.namedTransformations,
-      log: (error) => log.error('Delivery failed', error),
+      log: (err) => log.error({ err }, 'Delivery failed'),
     },
   });
   const server = http.createServer((req, res) => {
-    handler(req, res).catch((error) => {
-      log.error('Request failed', error);
+    drainer.serve(req, res, () => handler(req, res)).catch((error) => {
+      log.error({ err: error, requestId: res.getHeader('x-request-id') }, 'Request failed');
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
     });
   });
   server.requestTimeout = 0;
+  const drainer = new HttpDrainer(server);
+  let shutdown: Promise<void> | undefined;
   const graphqlWs = attachGraphQLWs(server, yoga, privateKeys, origins);
 
   return {
@@ -242,18 +286,31 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           resolve(`http://${address.includes(':') ? `[${address}]` : address}:${bound}`);
         });
       }),
-    close: async () => {
-      closing.abort(new Error('The server is closing'));
-      await graphqlWs.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await runner.stop();
-      await modelHosts.close();
-      derived.close();
-      closeDb();
-    },
+    // A second call (a restart after a shutdown) waits for the first.
+    close: (options) => (shutdown ??= shutDown(options)),
   };
+
+  async function shutDown({ timeoutMs = config.shutdown.timeoutMs, reason }: CloseOptions = {}): Promise<void> {
+    const startedAt = Date.now();
+    const inFlight = { requests: drainer.inFlight, jobs: runner.runningCount };
+    log.info({ reason, timeoutMs, inFlight }, `Shutting down${reason ? ` on ${reason}` : ''}: finishing ${inFlight.requests} requests and ${inFlight.jobs} jobs within ${timeoutMs} ms`);
+    const grace = AbortSignal.timeout(timeoutMs);
+    // At the deadline the renders still running are killed: their requests are cut, their jobs released.
+    grace.addEventListener('abort', () => closing.abort(new Error('The server is shutting down')), { once: true });
+    const drained = drainer.drain(grace);
+    const closedSockets = await graphqlWs.close();
+    const endedSubscriptions = subscriptions.end();
+    const [{ cut }, released] = await Promise.all([drained, runner.stop(grace)]);
+    closing.abort(new Error('The server is shutting down'));
+    await drainer.settled(AbortSignal.timeout(CLEANUP_MS));
+    await modelHosts.close();
+    derived.close();
+    closeDb();
+    const summary: ShutdownSummary = { durationMs: Date.now() - startedAt, cutRequests: cut, releasedJobs: released.length, closedSockets, endedSubscriptions };
+    log.info(
+      summary,
+      `Shut down in ${summary.durationMs} ms: ${cut} requests cut, ${released.length} jobs released to the queue, ${closedSockets} WebSocket connections closed (1001), ${endedSubscriptions} SSE subscriptions ended`,
+    );
+  }
 }
 

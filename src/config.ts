@@ -70,9 +70,13 @@ const envSchema = z.object({
   // 2 GiB: every distinct URL of every public file can make a derivative, so the cache must be bounded; a miss
   // only costs a render again. That holds ~20,000 typical web derivatives (100 KB) or a few dozen HLS packages.
   STOWAGE_DERIVATIVE_CACHE_BYTES: positiveInt('STOWAGE_DERIVATIVE_CACHE_BYTES').default(2 * 1024 * MiB),
-  STOWAGE_LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
+  STOWAGE_LOG_LEVEL: z.enum(['silent', 'error', 'warn', 'info', 'debug'], { message: 'STOWAGE_LOG_LEVEL must be one of silent, error, warn, info, debug' }).default('info'),
+  STOWAGE_LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { message: 'STOWAGE_LOG_FORMAT must be auto, json or pretty' }).default('auto'),
   STOWAGE_CORS_ORIGINS: z.string().default(''),
   STOWAGE_MAX_QUERY_COST: positiveInt('STOWAGE_MAX_QUERY_COST').default(50_000),
+  STOWAGE_METRICS_PUBLIC: z.enum(['true', 'false'], { message: 'STOWAGE_METRICS_PUBLIC must be true or false' }).default('false'),
+  // Below the 30 s most orchestrators (Kubernetes, Docker, systemd) wait after SIGTERM before they kill.
+  STOWAGE_SHUTDOWN_TIMEOUT_MS: positiveInt('STOWAGE_SHUTDOWN_TIMEOUT_MS').default(25_000),
 });
 
 export interface Config {
@@ -99,9 +103,15 @@ export interface Config {
   readonly transform: { readonly waitMs: number; readonly videoTimeoutMs: number; readonly videoJobTimeoutMs: number; readonly maxQueued: number; readonly video: VideoRenderLimits };
   /** Most bytes of derivatives (renders, thumbnails, stream packages) kept; the least recently used are evicted. */
   readonly derivativeCache: { readonly maxBytes: number };
-  readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
+  readonly logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+  /** `json` lines, readable `pretty` lines, or `auto`: pretty when stderr is a terminal. */
+  readonly logFormat: 'auto' | 'json' | 'pretty';
   /** Browser origins besides the server's own that may call the API with credentials; the largest query cost executed. */
   readonly http: { readonly corsOrigins: readonly string[]; readonly maxQueryCost: number };
+  /** Whether `/metrics` is served without the private key (for a scraper on a trusted network). */
+  readonly metrics: { readonly public: boolean };
+  /** On SIGTERM/SIGINT, how long in-flight requests and running jobs may take before they are cut. */
+  readonly shutdown: { readonly timeoutMs: number };
 }
 
 /** What one ffmpeg video render may take: frames of at most `maxOutputPixels`, `memoryBytes` of address space. */
@@ -191,7 +201,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     derivativeCache: { maxBytes: e.STOWAGE_DERIVATIVE_CACHE_BYTES },
     logLevel: e.STOWAGE_LOG_LEVEL,
+    logFormat: e.STOWAGE_LOG_FORMAT,
     http: { corsOrigins: corsEntries.map((entry) => toBareOrigin(entry) as string), maxQueryCost: e.STOWAGE_MAX_QUERY_COST },
+    metrics: { public: e.STOWAGE_METRICS_PUBLIC === 'true' },
+    shutdown: { timeoutMs: e.STOWAGE_SHUTDOWN_TIMEOUT_MS },
   };
 }
 

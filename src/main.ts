@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -36,8 +37,23 @@ try {
 }
 process.stderr.write(`Stowage listening on ${address}; GraphiQL at ${config.urlEndpoint}/graphql, files under ${config.urlEndpoint}/ (data in ${config.dataDir})\n`);
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    app.close().then(() => process.exit(0));
-  });
-}
+/** The exit code of a process ended by `signal`, as shells report it: 128 + the signal's number (SIGTERM: 143). */
+const signalExitCode = (signal: NodeJS.Signals) => 128 + (os.constants.signals[signal] ?? 0);
+
+// The first signal shuts down gracefully (STOWAGE_SHUTDOWN_TIMEOUT_MS at most); a second one exits at once.
+let shuttingDown = false;
+const onSignal = (signal: NodeJS.Signals) => {
+  if (shuttingDown) {
+    process.stderr.write(`Received ${signal} again while shutting down: exiting now, cutting the work still in flight.\n`);
+    process.exit(signalExitCode(signal));
+  }
+  shuttingDown = true;
+  app.close({ reason: signal }).then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`Shutdown failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal);

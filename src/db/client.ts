@@ -8,7 +8,8 @@ import * as schema from './schema.js';
 
 export type Db = BetterSQLite3Database<typeof schema>;
 
-const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+/** The folder of drizzle's migrations, applied by `openDatabase`. */
+export const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
 /** How often the query planner's statistics are refreshed (`PRAGMA optimize`) while running. */
 const OPTIMIZE_EVERY_MS = 10 * 60 * 1000;
@@ -28,7 +29,7 @@ export function openDatabase(file: string): { db: Db; close: () => void } {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });
-  migrate(db, { migrationsFolder: MIGRATIONS });
+  migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
   sqlite.pragma('analysis_limit = 1000');
   sqlite.pragma('optimize = 0x10002');
   const timer = setInterval(() => sqlite.pragma('optimize'), OPTIMIZE_EVERY_MS).unref();

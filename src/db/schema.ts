@@ -181,6 +181,8 @@ export const jobs = sqliteTable(
     runAt: integer('run_at').notNull(),
     leaseUntil: integer('lease_until'),
     lastError: text('last_error'),
+    /** The HTTP request that caused the job (directly or through an earlier job), for following it in the logs. */
+    requestId: text('request_id'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -13,6 +13,14 @@ export interface DerivativeCacheOptions {
   log: Logger;
   /** How often cache hits are written to the ledger, in one transaction. */
   touchEveryMs?: number;
+  /** Told about each eviction (see `src/metrics/metrics.ts`). */
+  metrics?: DerivativeCacheMetrics;
+}
+
+/** Where the cache reports evictions (see `src/metrics/metrics.ts`). */
+export interface DerivativeCacheMetrics {
+  /** `entries` (a stream package counts as one) holding `bytes` were evicted to stay under the cap. */
+  evicted(entries: number, bytes: number): void;
 }
 
 /** Entries evicted per query while over the cap. */
@@ -53,7 +61,7 @@ export class DerivativeCache implements BlobStore {
       throw new AppError('NOT_FOUND', 'The requested asset does not exist.');
     }
     // The derivative is stored whatever happens to others; a failed eviction is retried after the next store.
-    await this.evict(owner.entry).catch((error: unknown) => this.options.log.error('Derivative cache eviction failed', error));
+    await this.evict(owner.entry).catch((err: unknown) => this.options.log.error({ err }, 'Derivative cache eviction failed'));
     return stored;
   }
 
@@ -121,6 +129,11 @@ export class DerivativeCache implements BlobStore {
     });
   }
 
+  /** Bytes of derivatives the ledger holds now. */
+  totalBytes(): number {
+    return Number(this.db.select({ bytes: sum(derivatives.bytes) }).from(derivatives).get()?.bytes ?? 0);
+  }
+
   /** Stops the batching timer and writes what it holds. */
   close(): void {
     clearInterval(this.timer);
@@ -172,7 +185,8 @@ export class DerivativeCache implements BlobStore {
       return { keys, entries, freed, used };
     });
     if (entries === 0) return;
+    this.options.metrics?.evicted(entries, freed);
     for (const key of keys) await this.store.delete(key);
-    this.options.log.info(`Derivative cache: evicted ${entries} (${freed} bytes), now ${used} bytes of ${maxBytes}`);
+    this.options.log.info({ evicted: entries, freedBytes: freed, usedBytes: used, maxBytes }, `Derivative cache: evicted ${entries} (${freed} bytes), now ${used} bytes of ${maxBytes}`);
   }
 }

@@ -1,11 +1,28 @@
 import type { Limiter } from '../analysis/concurrency.js';
 import { AppError, isAppError } from '../errors.js';
+import { timed } from '../metrics/stopwatch.js';
+
+/** What a render makes: a delivered image or video, or a library thumbnail (rendered in the image slots). */
+export type RenderKind = 'image' | 'video' | 'thumbnail';
+
+/** Why a request got a 503 instead of its derivative. */
+export type RenderRefusal = 'TOO_MANY_TRANSFORMATIONS' | 'TRANSFORMATION_TIMEOUT';
+
+/** Where a render queue reports what it does (see `src/metrics/metrics.ts`). */
+export interface RenderMetrics {
+  /** A render ran for `seconds` in its slot (not counting the wait for one); `failed` when it threw. */
+  rendered(kind: RenderKind, seconds: number, failed: boolean): void;
+  refused(kind: RenderKind, reason: RenderRefusal): void;
+}
 
 export interface RenderQueueOptions {
   /** Renders that may wait for a slot; past it a new one is refused at once (503). Default: no cap. */
   maxQueued?: number;
   /** How long a failed render answers with the same error without running again. */
   failureTtlMs?: number;
+  /** What this queue's slots render, for metrics (default `image`). */
+  kind?: 'image' | 'video';
+  metrics?: RenderMetrics;
 }
 
 interface Shared {
@@ -14,6 +31,9 @@ interface Shared {
 }
 
 const MAX_REMEMBERED_FAILURES = 1000;
+
+/** Thumbnails share the image slots; their keys (see ThumbnailMaker) tell them apart. */
+const THUMBNAIL_KEY_PREFIX = 'thumbnails/';
 
 /**
  * Where derivatives are computed: one computation per key at a time (concurrent identical requests share it),
@@ -32,16 +52,24 @@ export class RenderQueue {
 
   /** The same queue (same renders, slots and remembered failures), uncapped, for callers that wait longer: background jobs. */
   withWait(waitMs: number): RenderQueue {
-    return new RenderQueue(this.limiter, waitMs, { failureTtlMs: this.options.failureTtlMs }, this.shared);
+    const { failureTtlMs, kind, metrics } = this.options;
+    return new RenderQueue(this.limiter, waitMs, { failureTtlMs, kind, metrics }, this.shared);
+  }
+
+  /** Renders waiting for a slot and running now (shared by every queue made with `withWait`). */
+  depth(): { waiting: number; running: number } {
+    return { waiting: this.limiter.pendingCount, running: this.limiter.activeCount };
   }
 
   run<T>(key: string, make: () => Promise<T>): Promise<T> {
+    const kind: RenderKind = key.startsWith(THUMBNAIL_KEY_PREFIX) ? 'thumbnail' : (this.options.kind ?? 'image');
     const { inFlight, failures } = this.shared;
     const failed = failures.get(key);
     if (failed && failed.until > Date.now()) return Promise.reject(failed.error);
     let pending = inFlight.get(key) as Promise<T> | undefined;
     if (!pending) {
       if (this.options.maxQueued !== undefined && this.limiter.pendingCount >= this.options.maxQueued) {
+        this.options.metrics?.refused(kind, 'TOO_MANY_TRANSFORMATIONS');
         return Promise.reject(
           new AppError('TOO_MANY_TRANSFORMATIONS', `${this.limiter.pendingCount} transformations are already waiting to be computed; retry shortly.`, {
             parameter: 'tr',
@@ -50,7 +78,7 @@ export class RenderQueue {
         );
       }
       pending = this.limiter
-        .run(make)
+        .run(() => this.measured(kind, make))
         .catch((error: unknown) => {
           if (this.options.failureTtlMs && !(isAppError(error) && error.status === 503)) this.remember(key, error);
           throw error;
@@ -58,7 +86,12 @@ export class RenderQueue {
         .finally(() => inFlight.delete(key));
       inFlight.set(key, pending);
     }
-    return this.awaitAtMost(pending);
+    return this.awaitAtMost(pending, kind);
+  }
+
+  private measured<T>(kind: RenderKind, make: () => Promise<T>): Promise<T> {
+    const { metrics } = this.options;
+    return metrics ? timed(make, (seconds, failed) => metrics.rendered(kind, seconds, failed)) : make();
   }
 
   /** Keeps `error` as the answer for `key`; an unexpected one as the masked 500 it reached the client as (it was logged once). */
@@ -70,12 +103,13 @@ export class RenderQueue {
     if (failures.size > MAX_REMEMBERED_FAILURES) failures.delete(failures.keys().next().value as string);
   }
 
-  private awaitAtMost<T>(pending: Promise<T>): Promise<T> {
+  private awaitAtMost<T>(pending: Promise<T>, kind: RenderKind): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         pending.catch(() => {}); // the render's own outcome is no longer anyone's to report
         const seconds = Math.max(1, Math.ceil(this.waitMs / 1000));
+        this.options.metrics?.refused(kind, 'TRANSFORMATION_TIMEOUT');
         reject(
           new AppError('TRANSFORMATION_TIMEOUT', `The transformation is still being computed after ${seconds} s; retry the request shortly.`, {
             parameter: 'tr',

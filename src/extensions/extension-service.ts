@@ -130,7 +130,7 @@ export class ExtensionService {
   }
 
   private fail(payload: ExtensionJobPayload, error: unknown): void {
-    this.deps.log.error(`Extension ${payload.extension.name} failed for ${payload.fileId}`, error);
+    this.deps.log.error({ err: error, extension: payload.extension.name, fileId: payload.fileId }, `Extension ${payload.extension.name} failed for ${payload.fileId}`);
     this.settle(payload, 'failed', () => {}, error instanceof Error ? error.message : String(error));
   }
 

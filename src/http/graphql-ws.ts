@@ -93,11 +93,24 @@ export function attachGraphQLWs(server: http.Server, yoga: YogaServerInstance<Se
     wss,
   );
   return {
-    close: async () => {
+    /**
+     * Takes no more connections and closes those open with 1001 "Going away" (clients reconnect elsewhere or
+     * later), giving each a moment to answer the close before its socket is dropped. Resolves with how many were open.
+     */
+    close: async (): Promise<number> => {
       server.off('upgrade', onUpgrade);
-      await disposable.dispose();
+      const open = wss.clients.size;
+      // Closes every socket with 1001, then resolves once each answered the close.
+      const disposed = disposable.dispose();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([disposed, new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_HANDSHAKE_MS)))]);
+      clearTimeout(timer);
       for (const client of wss.clients) client.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await disposed;
+      return open;
     },
   };
 }
+
+/** How long a client gets to answer the server's close frame before its socket is dropped. */
+const CLOSE_HANDSHAKE_MS = 1000;

@@ -52,7 +52,7 @@ function createMaskError(log: Logger) {
       if (original === error) return error as GraphQLError;
       return new GraphQLError(original.message, { nodes: located?.nodes, path: located?.path, extensions: original.extensions });
     }
-    log.error('Unexpected error', original);
+    log.error({ err: original }, 'Unexpected error');
     return new GraphQLError(message, { nodes: located?.nodes, path: located?.path, extensions: { code: 'INTERNAL_SERVER_ERROR', status: 500 } });
   };
 }
@@ -68,7 +68,7 @@ function usePreparsedMultipart(preparsed: WeakMap<IncomingMessage, unknown>): Pl
   };
 }
 
-export function createGraphQLHandler(services: Services, log: Logger, options: { maxJsonBodyBytes: number; maxQueryCost: number }) {
+export function createGraphQLHandler(services: Services, log: Logger, options: { maxJsonBodyBytes: number; maxQueryCost: number; plugins?: Plugin[] }) {
   const preparsed = new WeakMap<IncomingMessage, unknown>();
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -91,6 +91,7 @@ export function createGraphQLHandler(services: Services, log: Logger, options: {
       usePreparsedMultipart(preparsed),
       useJsonBodyLimit(options.maxJsonBodyBytes, (ctx) => !!ctx?.req && preparsed.has(ctx.req)),
       useQueryLimits({ maxCost: options.maxQueryCost }),
+      ...(options.plugins ?? []),
     ],
   });
   return { yoga, preparsed };

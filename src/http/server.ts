@@ -1,17 +1,23 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type DeliveryDeps, serveFile } from '../delivery/serve-file.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { runWithRequestId } from '../logging/request-context.js';
 import { authenticate } from './auth.js';
 import type { Context } from './context.js';
 import { requestErrorBody } from './error-format.js';
 import { GRAPHIQL_PAGE_HEADERS, serveGraphiQLAsset } from './graphiql-page.js';
 import { GRAPHQL_PATH, type ServerContext } from './graphql.js';
+import { HEALTH_PATH, READINESS_PATH, type Readiness, serveReadiness } from './health.js';
+import { measureRequest, METRICS_PATH } from '../metrics/http-metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { serveMetrics } from '../metrics/serve-metrics.js';
 import { type ParsedMultipart, parseMultipart } from './multipart.js';
 import type { OriginPolicy } from './origin-policy.js';
+import { assignRequestId } from './request-id.js';
+import { logRequestWhenDone } from './request-log.js';
 import { settleUnreadBody } from './unread-body.js';
 
 export interface RequestHandlerDeps {
@@ -23,6 +29,10 @@ export interface RequestHandlerDeps {
   /** The largest file any upload may be (the video limit, when larger): no file part is read past it. */
   maxFileBytes: number;
   log: Logger;
+  /** Request metrics and `/metrics`, served without the private key when `public`. */
+  metrics?: Pick<Metrics, 'registry' | 'http'> & { public: boolean };
+  /** `/readyz`'s checks. */
+  readiness?: () => Promise<Readiness>;
 }
 
 const MAX_FILES_PER_REQUEST = 20;
@@ -47,18 +57,19 @@ function rejectRequest(req: IncomingMessage, res: ServerResponse, error: AppErro
   res.end(body);
 }
 
+/** A missing (401, with the Basic challenge) or unknown (403) private key. */
+function refuseCredentials(req: IncomingMessage, res: ServerResponse, error: AppError): void {
+  rejectRequest(req, res, error, error.status === 401 ? { 'www-authenticate': 'Basic realm="Stowage", charset="UTF-8"' } : {});
+}
+
 /** A CORS preflight: the policy's headers for an opted-in origin, none otherwise (the browser then refuses). */
 function answerPreflight(req: IncomingMessage, res: ServerResponse, origins: OriginPolicy): void {
   res.writeHead(204, { allow: 'GET, POST, OPTIONS', 'content-length': '0', ...origins.preflightHeaders(req.headers) }).end();
 }
 
-/** The whole HTTP surface: `/graphql` (authenticated), `/healthz`, and file delivery for every other path. */
+/** The whole HTTP surface: `/graphql` (authenticated), `/healthz`, `/readyz`, `/metrics`, and file delivery for every other path. */
 export function createRequestHandler(deps: RequestHandlerDeps) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    // ImageKit's docs name one request-id header and its SDK reads the other; send both.
-    const requestId = randomUUID();
-    res.setHeader('x-request-id', requestId);
-    res.setHeader('x-ik-requestid', requestId);
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const pathname = (req.url ?? '/').split('?')[0];
     if (pathname === GRAPHQL_PATH) {
       for (const [name, value] of Object.entries(deps.origins.corsHeaders(req.headers))) res.setHeader(name, value);
@@ -78,7 +89,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
       }
       const auth = authenticate(req.headers.authorization, deps.privateKeys);
       if (!auth.ok) {
-        rejectRequest(req, res, auth.error, auth.error.status === 401 ? { 'www-authenticate': 'Basic realm="Stowage", charset="UTF-8"' } : {});
+        refuseCredentials(req, res, auth.error);
         return;
       }
       if (req.method === 'POST' && isMultipart(req)) {
@@ -98,12 +109,29 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
       return;
     }
     if (await serveGraphiQLAsset(req, res)) return;
-    if (pathname === '/healthz') {
+    if (pathname === HEALTH_PATH) {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
+    if (pathname === READINESS_PATH && deps.readiness) {
+      await serveReadiness(res, deps.readiness);
+      return;
+    }
+    if (pathname === METRICS_PATH && deps.metrics) {
+      const auth = deps.metrics.public ? undefined : authenticate(req.headers.authorization, deps.privateKeys);
+      if (auth && !auth.ok) return refuseCredentials(req, res, auth.error);
+      await serveMetrics(res, deps.metrics.registry);
       return;
     }
     if (!(await serveFile(deps.delivery, req, res))) {
       rejectRequest(req, res, new AppError('NOT_FOUND', 'The requested asset does not exist.'));
     }
+  };
+  return (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = assignRequestId(req, res);
+    logRequestWhenDone(deps.log, req, res, requestId);
+    measureRequest(deps.metrics?.http, req, res);
+    // Everything done for the request, including the jobs it enqueues, is logged under its id.
+    return runWithRequestId(requestId, () => route(req, res));
   };
 }

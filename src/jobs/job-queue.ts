@@ -6,6 +6,8 @@ export interface Job<P = Record<string, unknown>> {
   /** 1 on the first run. */
   attempt: number;
   maxAttempts: number;
+  /** The HTTP request that caused the job, directly or through earlier jobs; null when none did. */
+  requestId: string | null;
 }
 
 export interface EnqueueOptions {
@@ -13,6 +15,8 @@ export interface EnqueueOptions {
   runAt?: number;
   /** Tries before the job is dead. Default 5. */
   maxAttempts?: number;
+  /** The request that caused the job. Default: the request (or request-caused job) the caller runs for, if any. */
+  requestId?: string;
 }
 
 /**
@@ -31,6 +35,12 @@ export interface JobQueue {
   fail(jobId: string, error: string, retryAt: number): 'retrying' | 'dead';
   /** When the next job of `kind` is due (epoch ms), for the runner's sleep. */
   nextDueAt(kind: string): number | undefined;
+  /**
+   * Gives back jobs this worker claimed but will not finish (it is shutting down): each is due again at once, for
+   * another worker or the next start, instead of after its lease. The interrupted run does not count as an attempt.
+   * Jobs no longer running (finished meanwhile) are left alone. Returns how many were released.
+   */
+  release(jobIds: readonly string[]): number;
 }
 
 /** Exponential backoff with a cap: 1 s, 2 s, 4 s … up to `maxMs`. */

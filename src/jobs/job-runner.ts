@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import { runWithRequestId } from '../logging/request-context.js';
 import { backoffMs, type Job, type JobQueue } from './job-queue.js';
 
 export interface JobHandler {
@@ -25,6 +26,10 @@ export class JobRunner {
   private readonly active = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Set<Promise<void>>();
+  /** Ids of the jobs whose handlers are running. */
+  private readonly inHand = new Set<string>();
+  /** Jobs given back on stop: whatever their handler does later is not recorded. */
+  private readonly released = new Set<string>();
   private stopped = true;
 
   constructor(
@@ -42,16 +47,31 @@ export class JobRunner {
     for (const kind of this.handlers.keys()) this.pump(kind);
   }
 
+  /** How many jobs are running now. */
+  get runningCount(): number {
+    return this.inHand.size;
+  }
+
   /** Something was enqueued: look for work now instead of at the next poll. */
   notify(kind: string): void {
     if (!this.stopped) setImmediate(() => this.pump(kind));
   }
 
-  /** Stops claiming and waits for the jobs in hand (their leases protect them if this never returns). */
-  async stop(): Promise<void> {
+  /**
+   * Stops claiming and waits for the jobs in hand (their leases protect them if this never returns). When `grace`
+   * aborts first, the jobs still running are released (due again at once, for another worker or the next start)
+   * and their handlers' outcome is ignored. Resolves with the ids released.
+   */
+  async stop(grace?: AbortSignal): Promise<string[]> {
     this.stopped = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
-    await Promise.allSettled([...this.running]);
+    const settled = Promise.allSettled([...this.running]).then(() => true);
+    const finished = grace ? await Promise.race([settled, abortedOf(grace)]) : await settled;
+    if (finished || this.inHand.size === 0) return [];
+    const ids = [...this.inHand];
+    for (const id of ids) this.released.add(id);
+    this.queue.release(ids);
+    return ids;
   }
 
   private schedule(kind: string, delayMs: number): void {
@@ -66,7 +86,8 @@ export class JobRunner {
       const job = this.queue.claim(kind, handler.leaseMs);
       if (!job) break;
       this.active.set(kind, (this.active.get(kind) ?? 0) + 1);
-      const done = this.execute(handler, job).finally(() => {
+      // As part of the request that caused it: its log lines, and the jobs it enqueues, carry that request's id.
+      const done = runWithRequestId(job.requestId, () => this.execute(handler, job)).finally(() => {
         this.active.set(kind, (this.active.get(kind) ?? 1) - 1);
         this.running.delete(done);
         this.pump(kind);
@@ -78,14 +99,33 @@ export class JobRunner {
   }
 
   private async execute(handler: JobHandler, job: Job): Promise<void> {
+    this.inHand.add(job.id);
+    const fields = { job: job.kind, jobId: job.id, requestId: job.requestId ?? undefined, attempt: job.attempt };
+    const started = performance.now();
+    this.log.debug(fields, `Job ${job.kind} started`);
     try {
       await handler.run(job);
-      this.queue.complete(job.id);
+      if (!this.released.has(job.id)) this.queue.complete(job.id);
+      this.log.info({ ...fields, durationMs: Math.round(performance.now() - started) }, `Job ${job.kind} done`);
     } catch (error) {
+      if (this.released.has(job.id)) return;
       const delay = (handler.retryDelayMs ?? backoffMs)(job.attempt);
       const outcome = this.queue.fail(job.id, error instanceof Error ? error.message : String(error), Date.now() + delay);
-      this.log.debug(`Job ${job.kind} ${job.id} attempt ${job.attempt} failed (${outcome}): ${String(error)}`);
-      if (outcome === 'dead') await Promise.resolve(handler.onDead?.(job, error)).catch((e) => this.log.error(`onDead of ${job.kind} failed`, e));
+      if (outcome === 'retrying') {
+        this.log.warn({ ...fields, err: error, outcome, retryInMs: delay }, `Job ${job.kind} failed; retrying in ${delay} ms`);
+        return;
+      }
+      this.log.error({ ...fields, err: error, outcome }, `Job ${job.kind} failed for the last time (attempt ${job.attempt} of ${job.maxAttempts})`);
+      await Promise.resolve(handler.onDead?.(job, error)).catch((err: unknown) => this.log.error({ ...fields, err }, `onDead of ${job.kind} failed`));
+    } finally {
+      this.inHand.delete(job.id);
     }
   }
 }
+
+/** Resolves false once `signal` aborts (at once when it already has). */
+const abortedOf = (signal: AbortSignal) =>
+  new Promise<false>((resolve) => {
+    if (signal.aborted) resolve(false);
+    else signal.addEventListener('abort', () => resolve(false), { once: true });
+  });

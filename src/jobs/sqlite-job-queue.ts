@@ -1,10 +1,24 @@
 import { and, asc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { jobs } from '../db/schema.js';
+import { currentRequestId } from '../logging/request-context.js';
 import { createObjectId } from '../upload/ids.js';
 import type { EnqueueOptions, Job, JobQueue } from './job-queue.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** The states a job waits or fails in (finished jobs are kept but are no longer queued). */
+export const QUEUED_JOB_STATES = ['pending', 'running', 'dead'] as const;
+
+/** A state a queued job can be in. */
+export type QueuedJobState = (typeof QUEUED_JOB_STATES)[number];
+
+/** How many jobs of `kind` are in `state`. */
+export interface JobCount {
+  kind: string;
+  state: QueuedJobState;
+  count: number;
+}
 
 /** The job queue on the application's own database. */
 export class SqliteJobQueue implements JobQueue {
@@ -18,7 +32,17 @@ export class SqliteJobQueue implements JobQueue {
     const at = new Date(this.now());
     ((tx as Tx | undefined) ?? this.db)
       .insert(jobs)
-      .values({ id, kind, payload, status: 'pending', maxAttempts: options.maxAttempts ?? 5, runAt: options.runAt ?? at.getTime(), createdAt: at, updatedAt: at })
+      .values({
+        id,
+        kind,
+        payload,
+        status: 'pending',
+        maxAttempts: options.maxAttempts ?? 5,
+        runAt: options.runAt ?? at.getTime(),
+        requestId: options.requestId ?? currentRequestId() ?? null,
+        createdAt: at,
+        updatedAt: at,
+      })
       .run();
     return id;
   }
@@ -46,7 +70,7 @@ export class SqliteJobQueue implements JobQueue {
           .where(eq(jobs.id, due.id))
           .returning()
           .get();
-        return { id: row.id, kind: row.kind, payload: row.payload, attempt: row.attempts, maxAttempts: row.maxAttempts };
+        return { id: row.id, kind: row.kind, payload: row.payload, attempt: row.attempts, maxAttempts: row.maxAttempts, requestId: row.requestId };
       },
       { behavior: 'immediate' },
     );
@@ -67,6 +91,28 @@ export class SqliteJobQueue implements JobQueue {
         .run();
       return dead ? 'dead' : 'retrying';
     });
+  }
+
+  /** How many jobs of each of `kinds` are pending, running or dead; combinations with none are left out. */
+  counts(kinds: readonly string[]): JobCount[] {
+    if (kinds.length === 0) return [];
+    // Filtered by kind first so the (kind, status) index is used and the ever-growing done jobs are not read.
+    return this.db
+      .select({ kind: jobs.kind, state: jobs.status, count: sql<number>`count(*)` })
+      .from(jobs)
+      .where(and(inArray(jobs.kind, [...kinds]), inArray(jobs.status, [...QUEUED_JOB_STATES])))
+      .groupBy(jobs.kind, jobs.status)
+      .all() as JobCount[];
+  }
+
+  release(jobIds: readonly string[]): number {
+    if (jobIds.length === 0) return 0;
+    const now = this.now();
+    return this.db
+      .update(jobs)
+      .set({ status: 'pending', runAt: now, leaseUntil: null, attempts: sql`max(0, ${jobs.attempts} - 1)`, updatedAt: new Date(now) })
+      .where(and(inArray(jobs.id, [...jobIds]), eq(jobs.status, 'running')))
+      .run().changes;
   }
 
   nextDueAt(kind: string): number | undefined {

@@ -13,6 +13,7 @@ import type { StoredAnalysis } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { DetectedType } from './detect-type.js';
 import { withTempDir } from '../storage/local-file.js';
+import { timed } from '../metrics/stopwatch.js';
 
 export interface AnalysisDeps {
   maxImagePixels: number;
@@ -26,6 +27,16 @@ export interface AnalysisDeps {
   /** Memory the kernel lets each ffprobe/ffmpeg of the analysis use (a hostile file cannot exhaust the machine). */
   processLimits?: ProcessLimits;
   log: (message: string, error: unknown) => void;
+  metrics?: AnalysisMetrics;
+}
+
+/** What was analysed: an image (sharp) or a video or audio file (ffprobe). */
+export type AnalysisKind = 'image' | 'video' | 'audio';
+
+/** Where analyses are reported (see `src/metrics/metrics.ts`). */
+export interface AnalysisMetrics {
+  /** One file's analysis took `seconds`, including the wait for a slot; `failed` when it threw. */
+  analyzed(kind: AnalysisKind, seconds: number, failed: boolean): void;
 }
 
 /** Everything analysis adds to a version; `null`s where a field does not apply to the file's kind. */
@@ -152,7 +163,15 @@ async function analyzeMedia(path: string, deps: AnalysisDeps): Promise<FileAnaly
  * @throws BAD_REQUEST (file) for an image over the pixel limit or a corrupt image.
  */
 export async function analyzeFile(path: string, type: DetectedType, deps: AnalysisDeps): Promise<FileAnalysis> {
-  if (type.fileType === 'image') return deps.imageLimiter.run(() => analyzeImage(path, deps));
-  if (type.mime.startsWith('video/') || type.mime.startsWith('audio/')) return analyzeMedia(path, deps);
-  return EMPTY;
+  const kind = analysisKindOf(type);
+  if (!kind) return EMPTY;
+  const analyze = () => (kind === 'image' ? deps.imageLimiter.run(() => analyzeImage(path, deps)) : analyzeMedia(path, deps));
+  const { metrics } = deps;
+  return metrics ? timed(analyze, (seconds, failed) => metrics.analyzed(kind, seconds, failed)) : analyze();
+}
+
+function analysisKindOf(type: DetectedType): AnalysisKind | undefined {
+  if (type.fileType === 'image') return 'image';
+  if (type.mime.startsWith('video/')) return 'video';
+  return type.mime.startsWith('audio/') ? 'audio' : undefined;
 }

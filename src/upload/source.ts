@@ -12,7 +12,8 @@ export interface OpenedSource {
   describeError(error: unknown): unknown;
 }
 
-const isUrl = (value: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
+/** A `file` string that names a URL to download (any scheme: unsupported ones are refused by name later). */
+export const isUrl = (value: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
 
 /**
  * Opens the bytes of `file`, whichever of the three forms it has. Checks that can be made before reading

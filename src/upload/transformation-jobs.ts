@@ -137,7 +137,7 @@ export class UploadTransformationJobs {
         added = current;
       } else {
         // A newer upload came first, or the file was moved or deleted: never put an older video back on top.
-        this.deps.log.info(`Pre-transformation of ${view.file.filePath} dropped: ${error.message}`);
+        this.deps.log.info({ fileId: payload.fileId, reason: error.message }, `Pre-transformation of ${view.file.filePath} dropped: ${error.message}`);
         return;
       }
     }
@@ -156,7 +156,7 @@ export class UploadTransformationJobs {
 
   /** The input itself cannot be pre-transformed (or its result not stored): reported at once, never retried. */
   private preRefused(payload: PrePayload, view: FileView, error: unknown): void {
-    this.deps.log.info(`Pre-transformation of ${view.file.filePath} failed: ${(error as Error).message}`);
+    this.deps.log.warn({ err: error, fileId: payload.fileId }, `Pre-transformation of ${view.file.filePath} failed`);
     this.preFailed(payload, 'encoding_failed');
   }
 
@@ -180,7 +180,7 @@ export class UploadTransformationJobs {
       await this.render(view, payload.item);
     } catch (error) {
       if (!isPermanent(error)) throw error;
-      this.deps.log.info(`Post-transformation ${payload.item.type} of ${view.file.filePath} failed: ${(error as Error).message}`);
+      this.deps.log.warn({ err: error, fileId: payload.fileId }, `Post-transformation ${payload.item.type} of ${view.file.filePath} failed`);
       this.postFailed(payload, 'encoding_failed');
       return;
     }

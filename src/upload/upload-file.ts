@@ -3,7 +3,7 @@ import type { ExtensionState } from '../db/schema.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import type { FileRepo, FileView } from '../db/repos/file-repo.js';
-import { badRequest, fileTooLarge } from '../errors.js';
+import { badRequest, fileTooLarge, isAppError } from '../errors.js';
 import type { CustomFieldService } from '../library/custom-fields.js';
 import { assertValidCustomMetadata, completeCustomMetadata } from '../library/custom-metadata-values.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -22,10 +22,10 @@ import type { ExtensionService } from '../extensions/extension-service.js';
 import { ProgressStream } from './progress-stream.js';
 import { assertTypeAllowed } from './type-policy.js';
 import { HashingStream } from './hashing-stream.js';
-import { parseUploadRequest, type UploadParams } from './request.js';
+import { type FileSource, parseUploadRequest, type UploadParams } from './request.js';
 import type { UploadTransformationJobs } from './transformation-jobs.js';
 import type { FaceFinder } from '../transform/face-finder.js';
-import { openSource } from './source.js';
+import { isUrl, openSource } from './source.js';
 import { assertTransformationFits } from './upload-transformation.js';
 import { preTransformImage } from './pre-transform-image.js';
 import type { RenderQueue } from '../delivery/render-queue.js';
@@ -48,7 +48,23 @@ export interface UploadDeps {
   findFaces?: FaceFinder;
   /** The image render slots, where an image's pre-transformation is rendered. */
   imageRenders: RenderQueue;
+  metrics?: UploadMetrics;
 }
+
+/** How the bytes of an upload were sent. */
+export type UploadSourceKind = 'multipart' | 'base64' | 'url';
+
+/** Where uploads are reported (see `src/metrics/metrics.ts`). */
+export interface UploadMetrics {
+  /** An upload ended: `outcome` is `success` or the AppError code it failed with; `bytes` were received. */
+  uploaded(source: UploadSourceKind, outcome: string, bytes: number): void;
+}
+
+/** Same test as `openSource` makes (there, on the trimmed value). */
+const sourceKindOf = (file: FileSource): UploadSourceKind => {
+  if (file.kind === 'multipart') return 'multipart';
+  return isUrl(file.value.trim()) ? 'url' : 'base64';
+};
 
 export const blobKeyFor = (versionId: string) => `files/${versionId}`;
 
@@ -59,13 +75,29 @@ const maxBytesOf = (config: Config, type: DetectedType) => (type.isVideo ? confi
 const maxBytesOfAny = (config: Config) => Math.max(config.limits.maxFileBytes, config.limits.maxVideoBytes);
 
 /**
- * The whole `uploadFile` operation: validate, stream the bytes into the blob store under a fresh key while
- * detecting the type, enforcing the type policy and size limit and hashing, analyse the stored bytes, then commit
- * the rows. Any failure
- * deletes the blob, so nothing partial remains and the previous version is untouched.
+ * The whole `uploadFile` operation (see `receiveUpload`), counted in `deps.metrics` by source and outcome.
  * @throws AppError (BAD_REQUEST, FILE_TOO_LARGE, FILE_DOWNLOAD_FAILED, FILE_ALREADY_EXISTS, VERSION_LIMIT_REACHED)
  */
 export async function uploadFile(deps: UploadDeps, params: UploadParams): Promise<FileView> {
+  // Created here so the bytes received are known however the upload ends.
+  const limit = new ByteLimit(maxBytesOfAny(deps.config), fileTooLarge);
+  const report = (outcome: string) => deps.metrics?.uploaded(sourceKindOf(params.file), outcome, limit.bytes);
+  try {
+    const view = await receiveUpload(deps, params, limit);
+    report('success');
+    return view;
+  } catch (error) {
+    report(isAppError(error) ? error.code : 'INTERNAL_SERVER_ERROR');
+    throw error;
+  }
+}
+
+/**
+ * Validates, streams the bytes (counted by `limit`) into the blob store under a fresh key while detecting the type,
+ * enforcing the type policy and size limit and hashing, analyses the stored bytes, then commits the rows. Any
+ * failure deletes the blob, so nothing partial remains and the previous version is untouched.
+ */
+async function receiveUpload(deps: UploadDeps, params: UploadParams, limit: ByteLimit): Promise<FileView> {
   const { config, store } = deps;
   const request = parseUploadRequest(params);
   const exactName = request.baseName;
@@ -88,7 +120,6 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
   const versionId = createObjectId();
   const blobKey = blobKeyFor(versionId);
   let detected: DetectedType | undefined;
-  const limit = new ByteLimit(maxAnyBytes, fileTooLarge);
   const sniff = new HeadCapture({
     sniffBytes: SNIFF_BYTES,
     onSniff: async (bytes) => {

@@ -16,6 +16,15 @@ export interface WebhookDeliveryOptions {
   /** First retry delay; each further one doubles, at most an hour apart (default 5 s). */
   retryBaseMs: number;
   allowlist: AddressAllowlist;
+  metrics?: WebhookMetrics;
+}
+
+/** How one delivery attempt ended: received (2xx), to be retried, or given up on (the retry window closed). */
+export type WebhookOutcome = 'delivered' | 'retrying' | 'failed';
+
+/** Where webhook deliveries are reported (see `src/metrics/metrics.ts`). */
+export interface WebhookMetrics {
+  attempted(outcome: WebhookOutcome): void;
 }
 
 /**
@@ -56,8 +65,12 @@ export function createWebhookHandler(db: Db, options: WebhookDeliveryOptions): J
         error = e instanceof Error ? e.message : String(e);
       }
       const attempt = { at: new Date(started).toISOString(), statusCode, error, durationMs: Date.now() - started };
-      if (!error) return record(id, attempt, 'delivered');
+      if (!error) {
+        options.metrics?.attempted('delivered');
+        return record(id, attempt, 'delivered');
+      }
       const giveUp = Date.now() + retryDelay(job.attempt) - delivery.createdAt.getTime() > options.retryWindowMs;
+      options.metrics?.attempted(giveUp ? 'failed' : 'retrying');
       record(id, attempt, giveUp ? 'failed' : 'pending');
       if (!giveUp) throw new Error(`Webhook to ${delivery.url} failed: ${error}`);
     },

@@ -1,35 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { killStartedMains, startMain } from '../helpers/spawn-main.js';
 import { basicAuth, freePort } from '../helpers/test-app.js';
 
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-/** Runs `npm start`'s command as a user would and waits until it listens. */
-async function startMain(env: Record<string, string>): Promise<{ child: ChildProcess; stdout: () => string; stderr: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (c) => (out += c));
-  child.stderr?.on('data', (c) => (err += c));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  await Promise.race([
-    new Promise<void>((resolve) => {
-      const check = () => (err.includes('listening') ? resolve() : setTimeout(check, 50));
-      check();
-    }),
-    exited,
-  ]);
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
+afterAll(killStartedMains);
 
 describe('npm start', () => {
   it('generates a key on first start, prints it once, and serves GraphiQL and uploads', async () => {

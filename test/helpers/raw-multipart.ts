@@ -13,14 +13,14 @@ export function multipartEnvelope(query: string, variables: Record<string, unkno
 }
 
 /** Opens a streaming multipart POST to /graphql; the caller writes the body at its own pace. */
-export function openMultipartRequest(baseUrl: string) {
+export function openMultipartRequest(baseUrl: string, extraHeaders: Record<string, string> = {}) {
   const url = new URL('/graphql', baseUrl);
   const req = http.request({
     host: url.hostname,
     port: url.port,
     path: url.pathname,
     method: 'POST',
-    headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, authorization: basicAuth(), 'transfer-encoding': 'chunked' },
+    headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, authorization: basicAuth(), 'transfer-encoding': 'chunked', ...extraHeaders },
   });
   const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
     req.once('response', (res) => {

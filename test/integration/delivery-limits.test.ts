@@ -11,6 +11,7 @@ import { renderImage } from '../../src/transform/render-image.js';
 import { parseTransformation } from '../../src/transform/transform-plan.js';
 import { blobKeyFor } from '../../src/upload/upload-file.js';
 import { noise } from '../helpers/images.js';
+import { captureLogs } from '../helpers/log-capture.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 /**
@@ -174,8 +175,7 @@ describe('bounded image transformations', () => {
 });
 
 describe('the derivative cache', () => {
-  const lines: string[] = [];
-  const logger: Logger = { error: () => {}, info: (m) => lines.push(m), debug: () => {} };
+  const logs = captureLogs('info');
   let t: TestApp;
   let store: WatchedStore;
   afterEach(async () => {
@@ -190,7 +190,7 @@ describe('the derivative cache', () => {
     const cap = Math.floor((sizes[0] as number) * 2.5);
     expect(Math.max(...sizes) * 2).toBeLessThanOrEqual(cap);
     expect(sizes.reduce((a, b) => a + b)).toBeGreaterThan(cap);
-    ({ t, store } = await watchedApp({ STOWAGE_DERIVATIVE_CACHE_BYTES: String(cap), STOWAGE_LOG_LEVEL: 'info' }, logger));
+    ({ t, store } = await watchedApp({ STOWAGE_DERIVATIVE_CACHE_BYTES: String(cap), STOWAGE_LOG_LEVEL: 'info' }, logs.logger));
     const file = await upload(t, 'noise.png', source);
     const blobOf = (etag: string | null) => `derived/${file.versionInfo.id}/${(etag as string).replace(/"/g, '').split('-').pop()}`;
 
@@ -204,7 +204,7 @@ describe('the derivative cache', () => {
     const left = await blobsUnder(store, 'derived/');
     expect([...left.keys()].sort()).toEqual([blobOf(a.etag), blobOf(c.etag)].sort());
     expect([...left.values()].reduce((x, y) => x + y)).toBeLessThanOrEqual(cap);
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^Derivative cache: evicted 1 \\(${sizes[1]} bytes\\), now \\d+ bytes of ${cap}$`)));
+    expect(logs.records().map((r) => r.msg)).toContainEqual(expect.stringMatching(new RegExp(`^Derivative cache: evicted 1 \\(${sizes[1]} bytes\\), now \\d+ bytes of ${cap}$`)));
     // The evicted one is simply made again.
     expect((await get(tr(t, file.url, steps[1] as string))).body).toEqual(b.body);
   });

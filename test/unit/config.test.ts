@@ -68,4 +68,26 @@ describe('configuration', () => {
     }
     expect(() => loadConfig({ STOWAGE_MAX_QUERY_COST: '0' })).toThrow(/STOWAGE_MAX_QUERY_COST/);
   });
+
+  it('reads the log level and format (info and auto unless set), naming the allowed values when wrong', () => {
+    expect(loadConfig({})).toMatchObject({ logLevel: 'info', logFormat: 'auto' });
+    expect(loadConfig({ STOWAGE_LOG_LEVEL: 'warn', STOWAGE_LOG_FORMAT: 'json' })).toMatchObject({ logLevel: 'warn', logFormat: 'json' });
+    expect(loadConfig({ STOWAGE_LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(() => loadConfig({ STOWAGE_LOG_FORMAT: 'text' })).toThrow('STOWAGE_LOG_FORMAT must be auto, json or pretty');
+    expect(() => loadConfig({ STOWAGE_LOG_LEVEL: 'verbose' })).toThrow('STOWAGE_LOG_LEVEL must be one of silent, error, warn, info, debug');
+  });
+
+  it('gives in-flight work 25 s on shutdown unless set', () => {
+    expect(loadConfig({}).shutdown).toEqual({ timeoutMs: 25_000 });
+    expect(loadConfig({ STOWAGE_SHUTDOWN_TIMEOUT_MS: '500' }).shutdown.timeoutMs).toBe(500);
+    expect(() => loadConfig({ STOWAGE_SHUTDOWN_TIMEOUT_MS: '0' })).toThrow(/STOWAGE_SHUTDOWN_TIMEOUT_MS/);
+    expect(() => loadConfig({ STOWAGE_SHUTDOWN_TIMEOUT_MS: '5s' })).toThrow('STOWAGE_SHUTDOWN_TIMEOUT_MS must be a whole number');
+  });
+
+  it('protects /metrics with the private key unless STOWAGE_METRICS_PUBLIC=true', () => {
+    expect(loadConfig({}).metrics).toEqual({ public: false });
+    expect(loadConfig({ STOWAGE_METRICS_PUBLIC: 'true' }).metrics.public).toBe(true);
+    expect(loadConfig({ STOWAGE_METRICS_PUBLIC: 'false' }).metrics.public).toBe(false);
+    expect(() => loadConfig({ STOWAGE_METRICS_PUBLIC: 'yes' })).toThrow('STOWAGE_METRICS_PUBLIC must be true or false');
+  });
 });

@@ -65,7 +65,7 @@ describe('SqliteJobQueue', () => {
 
     const second = open(first.dir);
     const done: unknown[] = [];
-    const runner = new JobRunner(new SqliteJobQueue(second.db), createLogger('silent'));
+    const runner = new JobRunner(new SqliteJobQueue(second.db), createLogger({ level: 'silent', format: 'json' }));
     runner.register('work', { concurrency: 1, leaseMs: 1000, run: async (job) => void done.push(job.payload) });
     runner.start();
     await expect.poll(() => done, { timeout: 5000 }).toEqual([{ value: 42 }]);
@@ -75,7 +75,7 @@ describe('SqliteJobQueue', () => {
   it('runs at most `concurrency` jobs of a kind at once and retries failing ones with backoff', async () => {
     const { db } = open();
     const queue = new SqliteJobQueue(db);
-    const runner = new JobRunner(queue, createLogger('silent'));
+    const runner = new JobRunner(queue, createLogger({ level: 'silent', format: 'json' }));
     let running = 0;
     let peak = 0;
     let flaky = 0;
