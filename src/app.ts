@@ -10,6 +10,7 @@ import type { AnalysisDeps } from './upload/analyze-file.js';
 import { CustomFieldService } from './library/custom-fields.js';
 import { FileManager } from './library/file-manager.js';
 import { listAssets } from './library/list-assets.js';
+import { sqliteDialect } from './db/dialect/sqlite.js';
 import { normalizeFolder } from './upload/naming.js';
 import { ThumbnailMaker } from './delivery/thumbnail.js';
 import { RenderQueue } from './delivery/render-queue.js';
@@ -35,11 +36,12 @@ import { HttpDrainer } from './http/shutdown.js';
 import { createOriginPolicy } from './http/origin-policy.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { SqliteJobQueue } from './jobs/sqlite-job-queue.js';
+import { Janitor, janitorJob } from './jobs/janitor.js';
 import { downloadImage } from './upload/fetch-url.js';
 import { addVersionFromBytes, addVersionFromStream, type UploadDeps } from './upload/upload-file.js';
 import { POST_TRANSFORM_JOB, PRE_TRANSFORM_JOB, UploadTransformationJobs } from './upload/transformation-jobs.js';
 import { createWebhookHandler } from './webhooks/deliver-webhook.js';
-import { WEBHOOK_JOB, WebhookOutbox } from './webhooks/outbox.js';
+import { WEBHOOK_JOB, WebhookOutbox, webhookJob } from './webhooks/outbox.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { LocalBlobStore } from './storage/local-blob-store.js';
 import { ensurePrivateDir } from './storage/private-files.js';
@@ -94,27 +96,8 @@ export interface ShutdownSummary {
 /** After the deadline, how long cut requests get to clean up (an upload deleting its partial blob). */
 const CLEANUP_MS = 2000;
 
-/**
- * Deletes what a crash can leave behind: half-written temp objects, stored blobs no version row points to (the
- * process died between storing the bytes and committing the row), and derivatives of deleted versions.
- */
-async function sweepLeftovers(store: BlobStore, files: FileRepo, derived: DerivativeCache, startedAt: Date, log: Logger): Promise<void> {
-  const temps = await store.sweepIncomplete(startedAt);
-  let orphans = 0;
-  for await (const blob of store.list('files/')) {
-    if (blob.modifiedAt < startedAt && !files.hasBlobKey(blob.key)) {
-      await store.delete(blob.key);
-      orphans++;
-    }
-  }
-  if (temps + orphans > 0) log.info({ incomplete: temps, orphans }, `Swept ${temps} incomplete and ${orphans} orphaned blobs`);
-  const derivatives = await derived.sweep(startedAt);
-  if (derivatives.orphans > 0) log.info({ derivatives: derivatives.orphans }, `Swept ${derivatives.orphans} derivatives of deleted versions`);
-}
-
 /** Composition root: opens the database and blob store and wires the HTTP server. Never listens by itself. */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
-  const startedAt = new Date();
   const log = overrides.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
   ensurePrivateDir(config.dataDir);
   const privateKeys = resolvePrivateKeys(config.privateKeys, config.dataDir, (key, file) => {
@@ -127,7 +110,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const files = new FileRepo(db);
   // Derivatives are stored and found through the cache, which bounds them and drops those of deleted versions.
   const derived = new DerivativeCache(db, store, { maxBytes: config.derivativeCache.maxBytes, log, metrics: metrics.derivativeCache });
-  await sweepLeftovers(store, files, derived, startedAt, log);
 
   const allowlist = new AddressAllowlist(config.urlFetch.allowlist);
   const customFields = new CustomFieldService(db);
@@ -221,8 +203,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     imageRenders,
     metrics: metrics.uploads,
   };
-  runner.register(WEBHOOK_JOB, createWebhookHandler(db, { secret: webhookSecret, timeoutMs: config.webhooks.timeoutMs, retryWindowMs: config.webhooks.retryWindowMs, retryBaseMs: config.webhooks.retryBaseMs, allowlist, metrics: metrics.webhooks }));
-  for (const [kind, jobHandler] of Object.entries({ ...extensions.handlers(), ...transformations.handlers() })) runner.register(kind, jobHandler);
+  runner.register(webhookJob, createWebhookHandler(db, { secret: webhookSecret, timeoutMs: config.webhooks.timeoutMs, retryWindowMs: config.webhooks.retryWindowMs, retryBaseMs: config.webhooks.retryBaseMs, allowlist, metrics: metrics.webhooks }));
+  for (const { kind, handler: jobHandler } of [...extensions.handlers(), ...transformations.handlers()]) runner.register(kind, jobHandler);
+  // What a crash leaves behind is collected by a leased job (one process at a time), never at start.
+  const janitor = new Janitor({ store, files, derived, queue, log, metrics: metrics.janitor, ...config.janitor });
+  runner.register(janitorJob, janitor.handler());
+  await janitor.schedule();
   runner.start();
   metrics.readFrom({ renderQueues: { image: imageRenders, video: videoRenders }, jobs: { kinds: JOB_KINDS, counts: (kinds) => queue.counts(kinds) }, derivativeCache: derived });
 
@@ -233,7 +219,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     bus,
     outbox,
     webhookSecret,
-    listAssets: (options) => listAssets(db, customFields.list(), options),
+    listAssets: (options) => listAssets(db, sqliteDialect, customFields.list(), options),
     manager: new FileManager(db, store, customFields, events, () => uploadDeps.notifyJobs(), extensions),
     folders: (folderPath) => files.listFolders(normalizeFolder(folderPath)),
     uploadFile: (params) => uploadFile(uploadDeps, params),

@@ -77,6 +77,9 @@ const envSchema = z.object({
   STOWAGE_METRICS_PUBLIC: z.enum(['true', 'false'], { message: 'STOWAGE_METRICS_PUBLIC must be true or false' }).default('false'),
   // Below the 30 s most orchestrators (Kubernetes, Docker, systemd) wait after SIGTERM before they kill.
   STOWAGE_SHUTDOWN_TIMEOUT_MS: positiveInt('STOWAGE_SHUTDOWN_TIMEOUT_MS').default(25_000),
+  // An hour is far longer than any upload takes between writing its bytes and committing its row.
+  STOWAGE_JANITOR_GRACE_MS: positiveInt('STOWAGE_JANITOR_GRACE_MS').default(60 * 60_000),
+  STOWAGE_JANITOR_INTERVAL_MS: positiveInt('STOWAGE_JANITOR_INTERVAL_MS').default(15 * 60_000),
 });
 
 export interface Config {
@@ -112,6 +115,8 @@ export interface Config {
   readonly metrics: { readonly public: boolean };
   /** On SIGTERM/SIGINT, how long in-flight requests and running jobs may take before they are cut. */
   readonly shutdown: { readonly timeoutMs: number };
+  /** How often the janitor collects orphans (temp objects, blobs with no row, derivatives of deleted versions), and how old one must be. */
+  readonly janitor: { readonly intervalMs: number; readonly graceMs: number };
 }
 
 /** What one ffmpeg video render may take: frames of at most `maxOutputPixels`, `memoryBytes` of address space. */
@@ -205,6 +210,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     http: { corsOrigins: corsEntries.map((entry) => toBareOrigin(entry) as string), maxQueryCost: e.STOWAGE_MAX_QUERY_COST },
     metrics: { public: e.STOWAGE_METRICS_PUBLIC === 'true' },
     shutdown: { timeoutMs: e.STOWAGE_SHUTDOWN_TIMEOUT_MS },
+    janitor: { intervalMs: e.STOWAGE_JANITOR_INTERVAL_MS, graceMs: e.STOWAGE_JANITOR_GRACE_MS },
   };
 }
 

@@ -84,24 +84,25 @@ export class DerivativeCache implements BlobStore {
     return this.store.list(prefix);
   }
 
-  sweepIncomplete(before: Date): Promise<number> {
-    return this.store.sweepIncomplete(before);
+  sweepIncomplete(olderThan: Date): Promise<number> {
+    return this.store.sweepIncomplete(olderThan);
   }
 
   /**
-   * At start-up: deletes derivative blobs whose version no longer exists (finished after a delete, then a crash),
-   * records those the ledger lacks (made before it existed, or a crash between storing and recording), forgets
-   * rows whose blob is gone, then evicts down to the cap.
+   * Run by the janitor, so safe while other processes store derivatives: only blobs last written before
+   * `olderThan` are looked at. Deletes those whose version no longer exists (finished after a delete, then a
+   * crash), records those the ledger lacks (made before it existed, or a crash between storing and recording),
+   * forgets rows whose blob is gone and that were not used since `olderThan`, then evicts down to the cap.
    */
-  async sweep(before: Date): Promise<{ orphans: number; adopted: number }> {
+  async sweep(olderThan: Date): Promise<{ orphans: number; adopted: number }> {
     let orphans = 0;
     let adopted = 0;
     const seen = new Set<string>();
     for (const prefix of DERIVATIVE_PREFIXES) {
       for await (const blob of this.store.list(prefix)) {
-        const owner = derivativeOwner(blob.key);
-        if (!owner || blob.modifiedAt >= before) continue;
         seen.add(blob.key);
+        const owner = derivativeOwner(blob.key);
+        if (!owner || blob.modifiedAt >= olderThan) continue;
         if (this.db.select({ key: derivatives.key }).from(derivatives).where(eq(derivatives.key, blob.key)).get()) continue;
         if (this.record(blob.key, owner, blob.size, blob.modifiedAt.getTime())) adopted++;
         else {
@@ -111,7 +112,7 @@ export class DerivativeCache implements BlobStore {
       }
     }
     const rows = this.db.select({ key: derivatives.key, lastUsedAt: derivatives.lastUsedAt }).from(derivatives).all();
-    for (const row of rows) if (!seen.has(row.key) && row.lastUsedAt < before.getTime()) this.db.delete(derivatives).where(eq(derivatives.key, row.key)).run();
+    for (const row of rows) if (!seen.has(row.key) && row.lastUsedAt < olderThan.getTime()) this.db.delete(derivatives).where(eq(derivatives.key, row.key)).run();
     await this.evict(undefined);
     return { orphans, adopted };
   }

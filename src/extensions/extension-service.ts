@@ -1,19 +1,22 @@
 import fs from 'node:fs/promises';
 import { and, asc, eq, gt } from 'drizzle-orm';
+import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import type { FileRepo, FileView } from '../db/repos/file-repo.js';
 import { type AITag, type ExtensionState, fileVersions } from '../db/schema.js';
 import type { LibraryEvents } from '../events/library-events.js';
 import type { EventBus, FileEvent } from '../events/pubsub.js';
-import type { Job, JobQueue } from '../jobs/job-queue.js';
-import type { JobHandler } from '../jobs/job-runner.js';
+import { defineJobKind, type PayloadOf } from '../jobs/job-kind.js';
+import type { JobOutbox } from '../jobs/job-outbox.js';
+import type { Job } from '../jobs/job-queue.js';
+import { handleJobs, type JobRegistration } from '../jobs/job-runner.js';
 import { toFileDetails } from '../library/file-details.js';
 import type { Logger } from '../logger.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { withLocalFile } from '../storage/local-file.js';
 import type { WebhookOutbox } from '../webhooks/outbox.js';
 import { VersionSupersededError } from '../upload/commit.js';
-import type { AutoTaggingName, ExtensionRequest } from './extension-request.js';
+import type { AutoTaggingName, ExtensionRequest, RemoveBgOptions } from './extension-request.js';
 import type { ExtensionModels } from './extension-models.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -24,18 +27,26 @@ const isFinal = (state: ExtensionState | undefined) => state === 'success' || st
 export const AUTO_TAG_JOB = 'extension.auto-tag';
 export const REMOVE_BG_JOB = 'extension.remove-bg';
 
-export interface ExtensionJobPayload {
-  fileId: string;
-  versionId: string;
-  extension: ExtensionRequest;
-  webhookUrl: string | null;
-}
+const autoTagging = z.object({ name: z.enum(['google-auto-tagging', 'aws-auto-tagging']), maxTags: z.number().int(), minConfidence: z.number() });
+const removeBgOptions: z.ZodType<RemoveBgOptions> = z.object({ addShadow: z.boolean(), semitransparency: z.boolean(), bgColor: z.string().nullable(), bgImageUrl: z.string().nullable() });
+const removeBg = z.object({ name: z.literal('remove-bg'), options: removeBgOptions });
+
+/** An extension job: the version it runs on, the extension as requested, and the request's `webhookUrl`. */
+const extensionJob = <E extends z.ZodType<ExtensionRequest>>(extension: E) =>
+  z.object({ fileId: z.string().min(1), versionId: z.string().min(1), extension, webhookUrl: z.string().nullable() });
+
+/** Google or AWS auto-tagging of one version. */
+export const autoTagJob = defineJobKind(AUTO_TAG_JOB, extensionJob(autoTagging));
+/** Background removal of one version (the cut-out becomes the next version). */
+export const removeBgJob = defineJobKind(REMOVE_BG_JOB, extensionJob(removeBg));
+
+export type ExtensionJobPayload = PayloadOf<typeof autoTagJob> | PayloadOf<typeof removeBgJob>;
 
 export interface ExtensionServiceDeps {
   db: Db;
   files: FileRepo;
   store: BlobStore;
-  queue: JobQueue;
+  queue: JobOutbox;
   outbox: WebhookOutbox;
   events: LibraryEvents;
   bus: EventBus;
@@ -59,10 +70,10 @@ export class ExtensionService {
 
   /** Queues every extension inside the upload's transaction. Auto-tagging jobs wait out the sync attempt. */
   enqueue(tx: Tx, view: FileView, requests: readonly ExtensionRequest[], webhookUrl: string | null): void {
+    const ids = { fileId: view.file.id, versionId: view.version.id, webhookUrl };
     for (const extension of requests) {
-      const payload: ExtensionJobPayload = { fileId: view.file.id, versionId: view.version.id, extension, webhookUrl };
-      const isTagging = extension.name !== 'remove-bg';
-      this.deps.queue.enqueue(isTagging ? AUTO_TAG_JOB : REMOVE_BG_JOB, payload as unknown as Record<string, unknown>, { maxAttempts: 3, runAt: Date.now() + (isTagging ? this.deps.syncBudgetMs + 1000 : 0) }, tx);
+      if (extension.name === 'remove-bg') this.deps.queue.enqueue(removeBgJob, { ...ids, extension }, { maxAttempts: 3 }, tx);
+      else this.deps.queue.enqueue(autoTagJob, { ...ids, extension }, { maxAttempts: 3, runAt: Date.now() + this.deps.syncBudgetMs + 1000 }, tx);
     }
   }
 
@@ -74,12 +85,12 @@ export class ExtensionService {
     await Promise.race([work, new Promise((r) => setTimeout(r, this.deps.syncBudgetMs).unref())]);
   }
 
-  handlers(): Record<string, JobHandler> {
-    const onDead = (job: Job, error: unknown) => this.fail(job.payload as unknown as ExtensionJobPayload, error);
-    return {
-      [AUTO_TAG_JOB]: { concurrency: 1, leaseMs: 120_000, onDead, run: (job) => this.autoTag(job.payload as unknown as ExtensionJobPayload) },
-      [REMOVE_BG_JOB]: { concurrency: 1, leaseMs: 300_000, onDead, run: (job) => this.removeBackground(job.payload as unknown as ExtensionJobPayload) },
-    };
+  handlers(): JobRegistration[] {
+    const onDead = (job: Job<ExtensionJobPayload>, error: unknown) => this.fail(job.payload, error);
+    return [
+      handleJobs(autoTagJob, { concurrency: 1, leaseMs: 120_000, onDead, run: (job) => this.autoTag(job.payload) }),
+      handleJobs(removeBgJob, { concurrency: 1, leaseMs: 300_000, onDead, run: (job) => this.removeBackground(job.payload) }),
+    ];
   }
 
   private version(payload: ExtensionJobPayload) {

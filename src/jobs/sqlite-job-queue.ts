@@ -3,39 +3,48 @@ import type { Db } from '../db/client.js';
 import { jobs } from '../db/schema.js';
 import { currentRequestId } from '../logging/request-context.js';
 import { createObjectId } from '../upload/ids.js';
-import type { EnqueueOptions, Job, JobQueue } from './job-queue.js';
+import { type JobKind, type JobPayload, parseJobPayload, toJobKind } from './job-kind.js';
+import type { JobOutbox } from './job-outbox.js';
+import type { EnqueueOptions, Job } from './job-queue.js';
+import { type JobCount, type JobTransport, QUEUED_JOB_STATES } from './job-transport.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
-/** The states a job waits or fails in (finished jobs are kept but are no longer queued). */
-export const QUEUED_JOB_STATES = ['pending', 'running', 'dead'] as const;
+/**
+ * A stored payload as JSON; text that is not JSON is handed out as it is, which no payload schema accepts, so the
+ * runner marks the job dead naming it instead of the claim failing again at every poll.
+ */
+const parseStored = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+};
 
-/** A state a queued job can be in. */
-export type QueuedJobState = (typeof QUEUED_JOB_STATES)[number];
-
-/** How many jobs of `kind` are in `state`. */
-export interface JobCount {
-  kind: string;
-  state: QueuedJobState;
-  count: number;
-}
-
-/** The job queue on the application's own database. */
-export class SqliteJobQueue implements JobQueue {
+/**
+ * The job queue on the application's own database: the outbox writes jobs in the caller's better-sqlite3
+ * transaction; the transport's methods run synchronously underneath and resolve at once.
+ */
+export class SqliteJobQueue implements JobOutbox, JobTransport {
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
   ) {}
 
-  enqueue(kind: string, payload: Record<string, unknown>, options: EnqueueOptions = {}, tx?: unknown): string {
+  enqueue<P extends JobPayload>(kind: JobKind<P>, payload: NoInfer<P>, options?: EnqueueOptions, tx?: unknown): string;
+  enqueue(kind: string, payload: JobPayload, options?: EnqueueOptions, tx?: unknown): string;
+  enqueue(kind: JobKind | string, payload: JobPayload, options: EnqueueOptions = {}, tx?: unknown): string {
+    const checked = toJobKind(kind);
+    const parsed = parseJobPayload(checked, payload, 'enqueue');
     const id = createObjectId();
     const at = new Date(this.now());
     ((tx as Tx | undefined) ?? this.db)
       .insert(jobs)
       .values({
         id,
-        kind,
-        payload,
+        kind: checked.name,
+        payload: parsed,
         status: 'pending',
         maxAttempts: options.maxAttempts ?? 5,
         runAt: options.runAt ?? at.getTime(),
@@ -47,7 +56,21 @@ export class SqliteJobQueue implements JobQueue {
     return id;
   }
 
-  claim(kind: string, leaseMs: number): Job | undefined {
+  enqueueUnlessPending<P extends JobPayload>(kind: JobKind<P>, payload: NoInfer<P>, options?: EnqueueOptions): Promise<string | undefined>;
+  enqueueUnlessPending(kind: string, payload: JobPayload, options?: EnqueueOptions): Promise<string | undefined>;
+  async enqueueUnlessPending(kind: JobKind | string, payload: JobPayload, options?: EnqueueOptions): Promise<string | undefined> {
+    const name = typeof kind === 'string' ? kind : kind.name;
+    // IMMEDIATE: two processes scheduling at once must not both see none pending.
+    return this.db.transaction(
+      (tx) => {
+        const pending = tx.select({ id: jobs.id }).from(jobs).where(and(eq(jobs.kind, name), eq(jobs.status, 'pending'))).limit(1).get();
+        return pending ? undefined : this.enqueue(toJobKind(kind), payload, options, tx);
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  async claim(kind: string, leaseMs: number): Promise<Job<unknown> | undefined> {
     const now = this.now();
     return this.db.transaction(
       (tx) => {
@@ -68,19 +91,20 @@ export class SqliteJobQueue implements JobQueue {
           .update(jobs)
           .set({ status: 'running', leaseUntil: now + leaseMs, attempts: sql`${jobs.attempts} + 1`, updatedAt: new Date(now) })
           .where(eq(jobs.id, due.id))
-          .returning()
+          .returning({ id: jobs.id, kind: jobs.kind, payload: sql<string>`${jobs.payload}`, attempts: jobs.attempts, maxAttempts: jobs.maxAttempts, requestId: jobs.requestId })
           .get();
-        return { id: row.id, kind: row.kind, payload: row.payload, attempt: row.attempts, maxAttempts: row.maxAttempts, requestId: row.requestId };
+        if (!row) return undefined;
+        return { id: row.id, kind: row.kind, payload: parseStored(row.payload), attempt: row.attempts, maxAttempts: row.maxAttempts, requestId: row.requestId };
       },
       { behavior: 'immediate' },
     );
   }
 
-  complete(jobId: string): void {
+  async complete(jobId: string): Promise<void> {
     this.db.update(jobs).set({ status: 'done', leaseUntil: null, updatedAt: new Date(this.now()) }).where(eq(jobs.id, jobId)).run();
   }
 
-  fail(jobId: string, error: string, retryAt: number): 'retrying' | 'dead' {
+  async fail(jobId: string, error: string, retryAt: number): Promise<'retrying' | 'dead'> {
     return this.db.transaction((tx) => {
       const row = tx.select().from(jobs).where(eq(jobs.id, jobId)).get();
       if (!row) return 'dead';
@@ -93,8 +117,11 @@ export class SqliteJobQueue implements JobQueue {
     });
   }
 
-  /** How many jobs of each of `kinds` are pending, running or dead; combinations with none are left out. */
-  counts(kinds: readonly string[]): JobCount[] {
+  async markDead(jobId: string, error: string): Promise<void> {
+    this.db.update(jobs).set({ status: 'dead', leaseUntil: null, lastError: error.slice(0, 2000), updatedAt: new Date(this.now()) }).where(eq(jobs.id, jobId)).run();
+  }
+
+  async counts(kinds: readonly string[]): Promise<JobCount[]> {
     if (kinds.length === 0) return [];
     // Filtered by kind first so the (kind, status) index is used and the ever-growing done jobs are not read.
     return this.db
@@ -105,7 +132,7 @@ export class SqliteJobQueue implements JobQueue {
       .all() as JobCount[];
   }
 
-  release(jobIds: readonly string[]): number {
+  async release(jobIds: readonly string[]): Promise<number> {
     if (jobIds.length === 0) return 0;
     const now = this.now();
     return this.db
@@ -115,7 +142,7 @@ export class SqliteJobQueue implements JobQueue {
       .run().changes;
   }
 
-  nextDueAt(kind: string): number | undefined {
+  async nextDueAt(kind: string): Promise<number | undefined> {
     const row = this.db
       .select({ runAt: sql<number>`min(case when ${jobs.status} = 'pending' then ${jobs.runAt} else ${jobs.leaseUntil} end)` })
       .from(jobs)

@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/client.js';
+import type { SqlDialect } from '../db/dialect/dialect.js';
 import type { FileView } from '../db/repos/file-repo.js';
 import { type CustomMetadataFieldRow, type FolderRow, fileVersions, files, folders } from '../db/schema.js';
 import { badRequest } from '../errors.js';
@@ -32,15 +33,25 @@ export interface AssetPage {
 }
 
 type SortValue = string | number;
-/** Where a row sits in the order: its sort value, its kind (folders before files on ties), its id. */
-type Position = [SortValue, 0 | 1, string];
+/** Where a row sits in the order: its sort value (epoch ms for dates), its kind (folders before files on ties), its id. */
+export type Position = [SortValue, 0 | 1, string];
 
 const encodeCursor = (p: Position) => Buffer.from(JSON.stringify(p)).toString('base64url');
 
-function decodeCursor(cursor: string): Position {
+const isInstantKey = (key: SortKey) => key === 'CREATED' || key === 'UPDATED';
+const MAX_EPOCH_MS = 8.64e15;
+
+/** Whether `v` can be a sort value of `key`, so a forged cursor never reaches the database as a bad cast. */
+function fitsKey(v: unknown, key: SortKey): boolean {
+  if (key === 'NAME') return typeof v === 'string';
+  if (isInstantKey(key)) return Number.isInteger(v) && Math.abs(v as number) <= MAX_EPOCH_MS;
+  return typeof v === 'number';
+}
+
+function decodeCursor(cursor: string, key: SortKey): Position {
   try {
     const p = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(p) && p.length === 3 && (typeof p[0] === 'string' || typeof p[0] === 'number') && (p[1] === 0 || p[1] === 1) && typeof p[2] === 'string') {
+    if (Array.isArray(p) && p.length === 3 && fitsKey(p[0], key) && (p[1] === 0 || p[1] === 1) && typeof p[2] === 'string') {
       return p as Position;
     }
   } catch {}
@@ -55,19 +66,55 @@ function compareValues(a: SortValue, b: SortValue): number {
 
 const comparePositions = (a: Position, b: Position) => compareValues(a[0], b[0]) || a[1] - b[1] || (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0);
 
-/**
- * The keyset condition "after `cursor`" for rows of one kind, whose order is (value, rank, id). Written as a
- * row-value comparison so SQLite seeks the sort index straight to the cursor instead of scanning up to it.
- */
-function afterCursor(cursor: Position, rank: 0 | 1, value: SQL, id: SQLiteColumn, descending: boolean): SQL {
-  const [v, r, lastId] = cursor;
-  const op = sql.raw(descending ? '<' : '>');
-  if (r === rank) return sql`(${value}, ${id}) ${op} (${v}, ${lastId})`;
-  const rankBeyond = descending ? r > rank : r < rank;
-  return rankBeyond ? sql`${value} ${sql.raw(descending ? '<=' : '>=')} ${v}` : sql`${value} ${op} ${v}`;
+/** How rows of one kind (files or folders) are ordered, and resumed after a cursor. */
+export interface Keyset {
+  /** The sort value. */
+  value: SQL;
+  orderBy: SQL[];
+  /** The condition "after `cursor`" (a position of either kind). */
+  after(cursor: Position): SQL;
 }
 
-function fileSortColumn(key: SortKey, type: AssetType): SQL {
+/**
+ * The keyset of rows of one kind, whose order is (value, rank, id). "After a cursor" is a row-value comparison so
+ * the database seeks the sort index straight to the cursor instead of scanning up to it.
+ */
+function keyset(dialect: SqlDialect, key: SortKey, rank: 0 | 1, value: SQL, id: SQLiteColumn, descending: boolean): Keyset {
+  const dir = descending ? desc : asc;
+  const bound = (v: SortValue) => (isInstantKey(key) ? dialect.instant(v as number) : sql`${v}`);
+  return {
+    value,
+    orderBy: [dir(value), dir(id)],
+    after([v, r, lastId]) {
+      const op = sql.raw(descending ? '<' : '>');
+      if (r === rank) return sql`(${value}, ${id}) ${op} (${bound(v)}, ${lastId})`;
+      const rankBeyond = descending ? r > rank : r < rank;
+      return rankBeyond ? sql`${value} ${sql.raw(descending ? '<=' : '>=')} ${bound(v)}` : sql`${value} ${op} ${bound(v)}`;
+    },
+  };
+}
+
+/**
+ * The keyset of rows whose sort value is the same `constant` for every row (folders by size or dimensions). The
+ * value is compared here, leaving the database only the id: SQLite would read `ORDER BY -1` as a column number,
+ * and PostgreSQL would type a cursor compared with `-1` as a 32-bit integer.
+ */
+function constantKeyset(dialect: SqlDialect, constant: number, rank: 0 | 1, id: SQLiteColumn, descending: boolean): Keyset {
+  const dir = descending ? desc : asc;
+  const all = sql`1 = 1`;
+  return {
+    value: sql`${sql.raw(String(constant))}`,
+    orderBy: [dir(id)],
+    after([v, r, lastId]) {
+      const beyond = (descending ? -1 : 1) * compareValues(constant, v);
+      if (beyond !== 0) return beyond > 0 ? all : dialect.never;
+      if (r === rank) return sql`${id} ${sql.raw(descending ? '<' : '>')} ${lastId}`;
+      return (descending ? r > rank : r < rank) ? all : dialect.never;
+    },
+  };
+}
+
+function fileSortColumn(dialect: SqlDialect, key: SortKey, type: AssetType): SQL {
   switch (key) {
     case 'NAME':
       return sql`${fileVersions.name}`;
@@ -78,17 +125,28 @@ function fileSortColumn(key: SortKey, type: AssetType): SQL {
     case 'SIZE':
       return sql`${fileVersions.size}`;
     case 'WIDTH':
-      return sql`ifnull(${fileVersions.width}, -1)`;
+      return dialect.ifNull(fileVersions.width, -1);
     case 'HEIGHT':
-      return sql`ifnull(${fileVersions.height}, -1)`;
+      return dialect.ifNull(fileVersions.height, -1);
   }
 }
 
-function folderSortColumn(key: SortKey): SQL {
+function folderSortColumn(key: SortKey): SQL | undefined {
   if (key === 'NAME') return sql`${folders.name}`;
   if (key === 'CREATED') return sql`${folders.createdAt}`;
   if (key === 'UPDATED') return sql`${folders.updatedAt}`;
-  return sql`-1`;
+  return undefined;
+}
+
+/** The keyset of file (or version) rows: rank 1, after folders on ties. */
+export const fileKeyset = (dialect: SqlDialect, sort: ListAssetsOptions['sort'], type: AssetType) =>
+  keyset(dialect, sort.key, 1, fileSortColumn(dialect, sort.key, type), fileVersions.id, sort.direction === 'DESC');
+
+/** The keyset of folder rows: rank 0, before files on ties; folders have no size or dimensions, so those sort as -1. */
+export function folderKeyset(dialect: SqlDialect, sort: ListAssetsOptions['sort']): Keyset {
+  const value = folderSortColumn(sort.key);
+  const descending = sort.direction === 'DESC';
+  return value ? keyset(dialect, sort.key, 0, value, folders.id, descending) : constantKeyset(dialect, -1, 0, folders.id, descending);
 }
 
 /** Rows directly in `path`, or anywhere below it when recursive; `/a` below is `/a/...` (as bytes: `/a/` ≤ x < `/a0`). */
@@ -104,47 +162,47 @@ const toMs = (v: unknown) => (v instanceof Date ? v.getTime() : (v as SortValue)
 /**
  * One page of files, versions and/or folders, in a stable order, with keyset cursors: a page costs the same at
  * any depth, and rows added while paging never shift the pages already read (no duplicates, no gaps).
- * @throws BAD_REQUEST for a malformed searchQuery or cursor.
+ * The SQL that differs between databases comes from `dialect`.
+ * @throws BAD_REQUEST for a malformed searchQuery or cursor (or a cursor of another sort).
  */
-export function listAssets(db: Db, fields: readonly CustomMetadataFieldRow[], options: ListAssetsOptions, now = new Date()): AssetPage {
+export function listAssets(db: Db, dialect: SqlDialect, fields: readonly CustomMetadataFieldRow[], options: ListAssetsOptions, now = new Date()): AssetPage {
   const search = options.searchQuery?.trim() ? parseSearchQuery(options.searchQuery) : null;
-  const cursor = options.after ? decodeCursor(options.after) : null;
+  const cursor = options.after ? decodeCursor(options.after, options.sort.key) : null;
   const descending = options.sort.direction === 'DESC';
-  const dir = descending ? desc : asc;
   const wantFiles = options.type !== 'folder';
   const wantFolders = options.type === 'folder' || options.type === 'all';
 
-  const fileValue = fileSortColumn(options.sort.key, options.type);
+  const fileKeys = fileKeyset(dialect, options.sort, options.type);
   const fileFilter = and(
     eq(fileVersions.isCurrent, options.type !== 'file-version'),
     inFolder(fileVersions.folderPath, fileVersions.folderPath, options.path, options.recursive),
     options.fileType === 'all' ? undefined : eq(fileVersions.fileType, options.fileType),
-    search ? compileSearch(search, { target: 'files', fields, now, createdAt: options.type === 'file-version' ? fileVersions.createdAt : fileVersions.fileCreatedAt }) : undefined,
+    search ? compileSearch(search, { dialect, target: 'files', fields, now, createdAt: options.type === 'file-version' ? fileVersions.createdAt : fileVersions.fileCreatedAt }) : undefined,
   );
-  const folderValue = folderSortColumn(options.sort.key);
+  const folderKeys = folderKeyset(dialect, options.sort);
   const folderFilter = and(
     inFolder(folders.folderPath, folders.parentPath, options.path, options.recursive),
-    search ? compileSearch(search, { target: 'folders', fields, now, createdAt: folders.createdAt }) : undefined,
+    search ? compileSearch(search, { dialect, target: 'folders', fields, now, createdAt: folders.createdAt }) : undefined,
   );
 
   const positioned: { position: Position; node: Asset }[] = [];
   if (wantFiles) {
     const rows = db
-      .select({ file: files, version: fileVersions, value: sql<SortValue>`${fileValue}` })
+      .select({ file: files, version: fileVersions, value: sql<SortValue>`${fileKeys.value}` })
       .from(fileVersions)
       .innerJoin(files, eq(files.id, fileVersions.fileId))
-      .where(and(fileFilter, cursor ? afterCursor(cursor, 1, fileValue, fileVersions.id, descending) : undefined))
-      .orderBy(dir(fileValue), dir(fileVersions.id))
+      .where(and(fileFilter, cursor ? fileKeys.after(cursor) : undefined))
+      .orderBy(...fileKeys.orderBy)
       .limit(options.first + 1)
       .all();
     for (const { file, version, value } of rows) positioned.push({ position: [toMs(value), 1, version.id], node: { kind: 'file', view: { file, version } } });
   }
   if (wantFolders) {
     const rows = db
-      .select({ folder: folders, value: sql<SortValue>`${folderValue}` })
+      .select({ folder: folders, value: sql<SortValue>`${folderKeys.value}` })
       .from(folders)
-      .where(and(folderFilter, cursor ? afterCursor(cursor, 0, folderValue, folders.id, descending) : undefined))
-      .orderBy(dir(folderValue), dir(folders.id))
+      .where(and(folderFilter, cursor ? folderKeys.after(cursor) : undefined))
+      .orderBy(...folderKeys.orderBy)
       .limit(options.first + 1)
       .all();
     for (const { folder, value } of rows) positioned.push({ position: [toMs(value), 0, folder.id], node: { kind: 'folder', folder } });

@@ -1,7 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { DerivativeCacheMetrics } from '../delivery/derivative-cache.js';
 import type { RenderMetrics } from '../delivery/render-queue.js';
-import { type JobCount, QUEUED_JOB_STATES } from '../jobs/sqlite-job-queue.js';
+import type { JanitorMetrics } from '../jobs/janitor.js';
+import { type JobCount, QUEUED_JOB_STATES } from '../jobs/job-transport.js';
 import type { AnalysisMetrics } from '../upload/analyze-file.js';
 import type { UploadMetrics } from '../upload/upload-file.js';
 import type { WebhookMetrics } from '../webhooks/deliver-webhook.js';
@@ -10,7 +11,8 @@ import type { HttpMetrics } from './http-metrics.js';
 /** What is read when Prometheus scrapes, rather than counted as it happens. */
 export interface ScrapeSources {
   renderQueues: Record<'image' | 'video', { depth(): { waiting: number; running: number } }>;
-  jobs: { kinds: readonly string[]; counts(kinds: readonly string[]): JobCount[] };
+  /** The job kinds to report and where their counts come from (the job transport's `counts`). */
+  jobs: { kinds: readonly string[]; counts(kinds: readonly string[]): Promise<JobCount[]> | JobCount[] };
   derivativeCache: { totalBytes(): number };
 }
 
@@ -23,6 +25,7 @@ export interface Metrics {
   readonly renders: RenderMetrics;
   readonly webhooks: WebhookMetrics;
   readonly derivativeCache: DerivativeCacheMetrics;
+  readonly janitor: JanitorMetrics;
   /** Connects the gauges read at scrape time to what they read; until then they report nothing. */
   readFrom(sources: ScrapeSources): void;
 }
@@ -107,13 +110,15 @@ export function createMetrics(): Metrics {
     help: 'Background jobs pending, running or dead, by kind and state.',
     labelNames: ['kind', 'state'] as const,
     registers,
-    collect() {
-      this.reset();
-      if (!sources) return;
+    async collect() {
+      if (!sources) return this.reset();
       const { kinds, counts } = sources.jobs;
+      const found = await counts(kinds);
+      // Reset only once the counts are in, so a scrape never reads the gauge half filled.
+      this.reset();
       // Every kind and state is reported, 0 included, so an alert on a series never sees it vanish.
       for (const kind of kinds) for (const state of QUEUED_JOB_STATES) this.set({ kind, state }, 0);
-      for (const { kind, state, count } of counts(kinds)) this.set({ kind, state }, count);
+      for (const { kind, state, count } of found) this.set({ kind, state }, count);
     },
   });
   const webhookDeliveries = new Counter({
@@ -138,6 +143,12 @@ export function createMetrics(): Metrics {
   const evictedBytes = new Counter({
     name: 'stowage_derivative_cache_evicted_bytes_total',
     help: 'Bytes of derivatives evicted from the cache.',
+    registers,
+  });
+  const janitorCollected = new Counter({
+    name: 'stowage_janitor_collected_total',
+    help: 'Orphans the janitor deleted, by kind: temp (interrupted writes), orphan (blobs with no version), derivative (of deleted versions).',
+    labelNames: ['kind'] as const,
     registers,
   });
 
@@ -171,6 +182,10 @@ export function createMetrics(): Metrics {
         evictions.inc(entries);
         evictedBytes.inc(bytes);
       },
+    },
+    janitor: {
+      // Incremented by 0 too, so every kind is reported from the first run on.
+      collected: (kind, count) => janitorCollected.inc({ kind }, count),
     },
     readFrom(next) {
       sources = next;

@@ -51,8 +51,12 @@ export interface BlobStore {
    */
   localPath?(key: string): string;
 
-  /** Removes leftovers of writes interrupted by a crash that started before `before`; returns how many. */
-  sweepIncomplete(before: Date): Promise<number>;
+  /**
+   * Removes temp objects (writes in progress or interrupted by a crash) last written to before `olderThan`;
+   * returns how many. Committed objects are never touched. A write still receiving bytes keeps its temp object
+   * fresh, so a cutoff in the past leaves writes in progress alone (the janitor passes now minus its grace period).
+   */
+  sweepIncomplete(olderThan: Date): Promise<number>;
 }
 
 export class BlobNotFoundError extends Error {

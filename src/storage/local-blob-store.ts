@@ -109,13 +109,13 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
-  async sweepIncomplete(before: Date): Promise<number> {
+  async sweepIncomplete(olderThan: Date): Promise<number> {
     const tempDir = path.join(this.root, TEMP_DIR);
     let removed = 0;
     for (const name of await fs.readdir(tempDir).catch(() => [] as string[])) {
       const file = path.join(tempDir, name);
       const s = await fs.stat(file).catch(() => null);
-      if (s && s.mtime < before) {
+      if (s && s.mtime < olderThan) {
         await fs.rm(file, { force: true });
         removed++;
       }

@@ -65,6 +65,7 @@ export class MemoryBlobStore implements BlobStore {
     }
   }
 
+  /** Writes land whole in one step here: there is never a temp object to remove. */
   async sweepIncomplete(): Promise<number> {
     return 0;
   }

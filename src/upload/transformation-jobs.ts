@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import type { FileRepo, FileView } from '../db/repos/file-repo.js';
 import type { Derivative } from '../delivery/derivative.js';
@@ -7,8 +8,9 @@ import type { TransformedImages } from '../delivery/transformed-image.js';
 import type { TransformedVideos } from '../delivery/transformed-video.js';
 import { fileUrl } from '../delivery/urls.js';
 import { isAppError } from '../errors.js';
-import type { Job, JobQueue } from '../jobs/job-queue.js';
-import type { JobHandler } from '../jobs/job-runner.js';
+import { defineJobKind, type PayloadOf } from '../jobs/job-kind.js';
+import type { JobOutbox } from '../jobs/job-outbox.js';
+import { handleJobs, type JobRegistration } from '../jobs/job-runner.js';
 import { toFileDetails } from '../library/file-details.js';
 import type { Logger } from '../logger.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -23,26 +25,29 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export const PRE_TRANSFORM_JOB = 'upload.pre-transform';
 export const POST_TRANSFORM_JOB = 'upload.post-transform';
 
-interface PrePayload {
-  fileId: string;
-  versionId: string;
-  value: string;
-  post: PostTransformation[];
-  requestId: string;
-}
+const postTransformation: z.ZodType<PostTransformation> = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('transformation'), value: z.string() }),
+  z.object({ type: z.literal('gif-to-video'), value: z.string().optional() }),
+  z.object({ type: z.literal('thumbnail'), value: z.string().optional() }),
+  z.object({ type: z.literal('abs'), value: z.string(), protocol: z.enum(['hls', 'dash']) }),
+]);
 
-interface PostPayload {
-  fileId: string;
-  versionId: string;
-  item: PostTransformation;
-  requestId: string;
-}
+/** The version a transformation job works on, and the upload request it reports to (`x_request_id`). */
+const target = { fileId: z.string().min(1), versionId: z.string().min(1), requestId: z.string() };
+
+/** A video's `pre` transformation (its string, as sent) and the `post` items to queue for the version it makes. */
+export const preTransformJob = defineJobKind(PRE_TRANSFORM_JOB, z.object({ ...target, value: z.string().min(1), post: z.array(postTransformation) }));
+/** One `post` item to render into the derivative cache. */
+export const postTransformJob = defineJobKind(POST_TRANSFORM_JOB, z.object({ ...target, item: postTransformation }));
+
+type PrePayload = PayloadOf<typeof preTransformJob>;
+type PostPayload = PayloadOf<typeof postTransformJob>;
 
 export interface UploadTransformationDeps {
   db: Db;
   files: FileRepo;
   store: BlobStore;
-  queue: JobQueue;
+  queue: JobOutbox;
   outbox: WebhookOutbox;
   images: TransformedImages;
   videos: TransformedVideos;
@@ -82,32 +87,31 @@ export class UploadTransformationJobs {
   enqueue(tx: Tx, view: FileView, transformation: UploadTransformation, requestId: string, options: { videoPre: boolean }): void {
     const ids = { fileId: view.file.id, versionId: view.version.id, requestId };
     if (transformation.pre && options.videoPre) {
-      const payload: PrePayload = { ...ids, value: transformation.pre.value, post: transformation.post };
-      this.deps.queue.enqueue(PRE_TRANSFORM_JOB, { ...payload }, { maxAttempts: 20 }, tx);
+      this.deps.queue.enqueue(preTransformJob, { ...ids, value: transformation.pre.value, post: transformation.post }, { maxAttempts: 20 }, tx);
       return;
     }
     this.enqueuePost(tx, ids, transformation.post);
   }
 
-  handlers(): Record<string, JobHandler> {
+  handlers(): JobRegistration[] {
     const common = { concurrency: 1, leaseMs: this.deps.leaseMs, retryDelayMs: (attempt: number) => Math.min(60_000, 2000 * attempt) };
-    return {
-      [PRE_TRANSFORM_JOB]: {
+    return [
+      handleJobs(preTransformJob, {
         ...common,
-        run: (job) => this.runPre(job.payload as unknown as PrePayload),
-        onDead: (job: Job, error: unknown) => this.preFailed(job.payload as unknown as PrePayload, reasonOf(error)),
-      },
-      [POST_TRANSFORM_JOB]: {
+        run: (job) => this.runPre(job.payload),
+        onDead: (job, error) => this.preFailed(job.payload, reasonOf(error)),
+      }),
+      handleJobs(postTransformJob, {
         ...common,
         concurrency: 2,
-        run: (job) => this.runPost(job.payload as unknown as PostPayload),
-        onDead: (job: Job, error: unknown) => this.postFailed(job.payload as unknown as PostPayload, reasonOf(error)),
-      },
-    };
+        run: (job) => this.runPost(job.payload),
+        onDead: (job, error) => this.postFailed(job.payload, reasonOf(error)),
+      }),
+    ];
   }
 
   private enqueuePost(tx: Tx, ids: Omit<PostPayload, 'item'>, items: readonly PostTransformation[]): void {
-    for (const item of items) this.deps.queue.enqueue(POST_TRANSFORM_JOB, { ...ids, item }, { maxAttempts: 20 }, tx);
+    for (const item of items) this.deps.queue.enqueue(postTransformJob, { ...ids, item }, { maxAttempts: 20 }, tx);
   }
 
   private async runPre(payload: PrePayload): Promise<void> {

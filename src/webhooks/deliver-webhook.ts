@@ -2,9 +2,10 @@ import { eq } from 'drizzle-orm';
 import got from 'got';
 import type { Db } from '../db/client.js';
 import { type WebhookAttempt, webhookDeliveries } from '../db/schema.js';
-import type { Job } from '../jobs/job-queue.js';
+import type { PayloadOf } from '../jobs/job-kind.js';
 import type { JobHandler } from '../jobs/job-runner.js';
 import { type AddressAllowlist, createGuardedAgents } from '../upload/ip-guard.js';
+import type { webhookJob } from './outbox.js';
 import { signWebhook } from './signatures.js';
 
 export interface WebhookDeliveryOptions {
@@ -31,7 +32,7 @@ export interface WebhookMetrics {
  * The `webhook` job: POSTs one outbox row, signed, and records the attempt. A non-2xx answer or a timeout is
  * retried with backoff until the retry window closes; then the delivery is marked failed.
  */
-export function createWebhookHandler(db: Db, options: WebhookDeliveryOptions): JobHandler {
+export function createWebhookHandler(db: Db, options: WebhookDeliveryOptions): JobHandler<PayloadOf<typeof webhookJob>> {
   const agent = createGuardedAgents(options.allowlist);
   const retryDelay = (attempt: number) => Math.min(60 * 60 * 1000, options.retryBaseMs * 2 ** Math.max(0, attempt - 1));
   const record = (id: string, attempt: WebhookAttempt, status: 'pending' | 'delivered' | 'failed') => {
@@ -42,8 +43,8 @@ export function createWebhookHandler(db: Db, options: WebhookDeliveryOptions): J
     concurrency: 4,
     leaseMs: options.timeoutMs + 30_000,
     retryDelayMs: retryDelay,
-    async run(job: Job) {
-      const id = String(job.payload.deliveryId);
+    async run(job) {
+      const id = job.payload.deliveryId;
       const delivery = db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).get();
       if (!delivery || delivery.status !== 'pending') return;
       const started = Date.now();

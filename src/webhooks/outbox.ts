@@ -1,12 +1,17 @@
 import { desc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { type WebhookDeliveryRow, type WebhookEndpointRow, webhookDeliveries, webhookEndpoints } from '../db/schema.js';
-import type { JobQueue } from '../jobs/job-queue.js';
+import { z } from 'zod';
+import { defineJobKind } from '../jobs/job-kind.js';
+import type { JobOutbox } from '../jobs/job-outbox.js';
 import { createObjectId } from '../upload/ids.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export const WEBHOOK_JOB = 'webhook';
+
+/** One delivery to send: the id of its `webhook_deliveries` row, which holds the URL and the body. */
+export const webhookJob = defineJobKind(WEBHOOK_JOB, z.object({ deliveryId: z.string().min(1) }));
 
 /** An event to deliver: ImageKit's envelope (`type`, `id`, `created_at`, `data`) or a per-request payload. */
 export interface OutgoingEvent {
@@ -27,7 +32,7 @@ export const createEventEnvelope = (type: string, data: Record<string, unknown>,
 export class WebhookOutbox {
   constructor(
     private readonly db: Db,
-    private readonly queue: JobQueue,
+    private readonly queue: JobOutbox,
     private readonly configuredUrls: readonly string[],
   ) {}
 
@@ -50,7 +55,7 @@ export class WebhookOutbox {
     tx.insert(webhookDeliveries)
       .values({ id, eventId: event.id, eventType: event.type, url, body: JSON.stringify(event.body), status: 'pending', attempts: [], createdAt: now, updatedAt: now })
       .run();
-    this.queue.enqueue(WEBHOOK_JOB, { deliveryId: id }, { maxAttempts: 1000 }, tx);
+    this.queue.enqueue(webhookJob, { deliveryId: id }, { maxAttempts: 1000 }, tx);
   }
 
   list(limit: number): WebhookDeliveryRow[] {

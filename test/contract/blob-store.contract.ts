@@ -74,6 +74,14 @@ export function blobStoreContract(name: string, create: () => Promise<{ store: B
       expect(await keys(store, 'files/')).toEqual(['files/2']);
     });
 
+    it('never sweeps committed objects as temp objects, whatever the cutoff', async () => {
+      const { store, leftovers } = await create();
+      await store.put('files/kept', Readable.from([bytes(10)]));
+      expect(await store.sweepIncomplete(new Date(Date.now() + 60_000))).toBe(0);
+      expect(Buffer.compare(await buffer(await store.get('files/kept')), bytes(10))).toBe(0);
+      expect(await leftovers()).toBe(0);
+    });
+
     it('refuses keys that could escape the store', async () => {
       const { store } = await create();
       for (const key of ['../x', '/abs', 'a/../../b', 'a//b', '', 'a b']) {

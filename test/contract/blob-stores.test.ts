@@ -1,7 +1,9 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 import { MemoryBlobStore } from '../../src/storage/memory-blob-store.js';
@@ -36,5 +38,19 @@ describe('local disk blob store', () => {
     expect(await store.sweepIncomplete(new Date(Date.now() + 1000))).toBe(1);
     expect(await countFiles(path.join(dir, '.incomplete'))).toBe(0);
     expect(await store.stat('files/kept')).not.toBeNull();
+  });
+
+  it('keeps the temp file of a write still in progress when the cutoff is in the past', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stowage-blobs-'));
+    dirs.push(dir);
+    const store = new LocalBlobStore(dir);
+    const body = new PassThrough();
+    const writing = store.put('files/slow', body);
+    body.write(Buffer.alloc(1000, 1));
+    while ((await countFiles(path.join(dir, '.incomplete'))) === 0) await sleep(5);
+    expect(await store.sweepIncomplete(new Date(Date.now() - 60_000))).toBe(0);
+    body.end(Buffer.alloc(1000, 2));
+    expect(await writing).toEqual({ size: 2000 });
+    expect(Buffer.compare(await buffer(await store.get('files/slow')), Buffer.concat([Buffer.alloc(1000, 1), Buffer.alloc(1000, 2)]))).toBe(0);
   });
 });

@@ -225,18 +225,29 @@ describe('the derivative cache', () => {
     expect(await store.stat(`thumbnails/${file.versionInfo.id}.webp`)).toBeNull();
   });
 
-  it('sweeps derivatives of deleted versions at start-up, and brings the ones it finds under the cap', async () => {
-    ({ t, store } = await watchedApp({ STOWAGE_DERIVATIVE_CACHE_BYTES: '1500' }));
+  it('leaves derivatives of deleted versions to the janitor, which deletes them past its grace period and brings the ones it finds under the cap', async () => {
+    ({ t, store } = await watchedApp({ STOWAGE_DERIVATIVE_CACHE_BYTES: '1500', STOWAGE_JANITOR_GRACE_MS: '60000', STOWAGE_JANITOR_INTERVAL_MS: '50' }));
     const file = await upload(t, 'kept.png', await noise(60, 60, 9));
     const orphan = 'derived/gone-version/abc.png';
+    const youngOrphan = 'derived/gone-version/young.png';
     const older = `derived/${file.versionInfo.id}/older.png`;
     const newer = `derived/${file.versionInfo.id}/newer.png`;
-    for (const key of [orphan, older, newer]) await store.inner.put(key, Readable.from([Buffer.alloc(1000)]));
-    const minuteAgo = new Date(Date.now() - 60_000);
-    await fs.utimes(store.inner.localPath(older), minuteAgo, minuteAgo);
+    const ages = new Map([
+      [orphan, 120_000],
+      [youngOrphan, 30_000],
+      [older, 180_000],
+      [newer, 120_000],
+    ]);
+    for (const [key, ageMs] of ages) {
+      await store.inner.put(key, Readable.from([Buffer.alloc(1000)]));
+      const at = new Date(Date.now() - ageMs);
+      await fs.utimes(store.inner.localPath(key), at, at);
+    }
     await t.restart();
-    expect(await store.stat(orphan)).toBeNull();
-    expect(await store.stat(older)).toBeNull(); // 2000 bytes found, 1500 allowed: the least recent goes
+    // 2000 bytes found past the grace period, 1500 allowed: the least recent goes.
+    await expect.poll(() => store.stat(older), { timeout: 10_000 }).toBeNull();
+    await expect.poll(() => store.stat(orphan), { timeout: 10_000 }).toBeNull();
     expect(await store.stat(newer)).not.toBeNull();
+    expect(await store.stat(youngOrphan)).not.toBeNull();
   });
 });

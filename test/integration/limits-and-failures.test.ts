@@ -13,8 +13,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function blobFiles(): Promise<string[]> {
-  const root = path.join(t.dataDir, 'blobs');
+async function blobFiles(dataDir = t.dataDir): Promise<string[]> {
+  const root = path.join(dataDir, 'blobs');
   const entries = await fs.readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
   return entries.filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath, e.name)));
 }
@@ -99,19 +99,28 @@ describe('interrupted uploads', () => {
   });
 });
 
-describe('restart', () => {
-  it('sweeps temp files and orphaned blobs left by a crash, keeping committed ones', async () => {
-    const kept = await t.upload(UPLOAD_MUTATION, { file: null, fileName: 'kept.bin' }, { path: 'variables.file', data: randomBytesOf(100), filename: 'kept.bin' });
-    const root = path.join(t.dataDir, 'blobs');
-    await fs.mkdir(path.join(root, '.incomplete'), { recursive: true });
-    await fs.writeFile(path.join(root, '.incomplete', 'half-written'), 'partial');
-    await fs.writeFile(path.join(root, 'files', 'ffffffffffffffffffffffff'), 'committed blob whose row never landed');
-    await sleep(20);
-    await t.restart();
-    const left = await blobFiles();
-    expect(left).not.toContain(path.join('.incomplete', 'half-written'));
-    expect(left).not.toContain(path.join('files', 'ffffffffffffffffffffffff'));
-    const served = await fetch(kept.data?.uploadFile.url);
-    expect(served.status).toBe(200);
+describe('crash leftovers', () => {
+  it('leaves temp files and orphaned blobs of a crash to the janitor, which collects them past its grace period, keeping committed ones', async () => {
+    const j = await startTestApp({ STOWAGE_JANITOR_GRACE_MS: '60000', STOWAGE_JANITOR_INTERVAL_MS: '50' });
+    try {
+      const kept = await j.upload(UPLOAD_MUTATION, { file: null, fileName: 'kept.bin' }, { path: 'variables.file', data: randomBytesOf(100), filename: 'kept.bin' });
+      const root = path.join(j.dataDir, 'blobs');
+      const leftovers = [path.join('.incomplete', 'half-written'), path.join('files', 'ffffffffffffffffffffffff')];
+      const twoMinutesAgo = new Date(Date.now() - 120_000);
+      await fs.mkdir(path.join(root, '.incomplete'), { recursive: true });
+      for (const file of leftovers) {
+        await fs.writeFile(path.join(root, file), 'written before a crash');
+        await fs.utimes(path.join(root, file), twoMinutesAgo, twoMinutesAgo);
+      }
+      const keptBlob = path.join(root, 'files', kept.data?.uploadFile.versionInfo.id);
+      await fs.utimes(keptBlob, twoMinutesAgo, twoMinutesAgo);
+      await j.restart();
+      await expect.poll(() => blobFiles(j.dataDir), { timeout: 10_000 }).not.toContain(leftovers[0]);
+      await expect.poll(() => blobFiles(j.dataDir), { timeout: 10_000 }).not.toContain(leftovers[1]);
+      const served = await fetch(kept.data?.uploadFile.url);
+      expect(served.status).toBe(200);
+    } finally {
+      await j.close();
+    }
   });
 });

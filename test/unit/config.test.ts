@@ -84,6 +84,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ STOWAGE_SHUTDOWN_TIMEOUT_MS: '5s' })).toThrow('STOWAGE_SHUTDOWN_TIMEOUT_MS must be a whole number');
   });
 
+  it('runs the janitor every 15 minutes on orphans older than an hour unless set', () => {
+    expect(loadConfig({}).janitor).toEqual({ intervalMs: 15 * 60_000, graceMs: 60 * 60_000 });
+    expect(loadConfig({ STOWAGE_JANITOR_INTERVAL_MS: '200', STOWAGE_JANITOR_GRACE_MS: '5000' }).janitor).toEqual({ intervalMs: 200, graceMs: 5000 });
+    expect(() => loadConfig({ STOWAGE_JANITOR_GRACE_MS: '0' })).toThrow(/STOWAGE_JANITOR_GRACE_MS/);
+    expect(() => loadConfig({ STOWAGE_JANITOR_INTERVAL_MS: '15m' })).toThrow('STOWAGE_JANITOR_INTERVAL_MS must be a whole number');
+  });
+
   it('protects /metrics with the private key unless STOWAGE_METRICS_PUBLIC=true', () => {
     expect(loadConfig({}).metrics).toEqual({ public: false });
     expect(loadConfig({ STOWAGE_METRICS_PUBLIC: 'true' }).metrics.public).toBe(true);

@@ -1,18 +1,20 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
+import type { Comparison, JsonScalar, SqlDialect, SqlExpr } from '../../db/dialect/dialect.js';
 import { type CustomMetadataFieldRow, fileVersions, folders } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
 import { parseIsoDate } from '../custom-field-schema.js';
 import type { Condition, Literal, Operator, SearchExpr } from './search-ast.js';
 
 export interface SearchContext {
+  /** The database's SQL dialect. */
+  dialect: SqlDialect;
   /** What the rows are: files and versions (one table) or folders. */
   target: 'files' | 'folders';
   /** Live custom metadata fields, for `"customMetadata.<name>"`. */
   fields: readonly CustomMetadataFieldRow[];
   now: Date;
   /** The column `createdAt` means for file rows (the file's creation, or the version's). */
-  createdAt: SQL | SQLiteColumn;
+  createdAt: SqlExpr;
 }
 
 const invalid = (condition: Condition, why: string) =>
@@ -36,14 +38,12 @@ function strings(c: Condition): string[] {
 }
 
 /** `=`, `:`, `IN`, `NOT =`, `NOT IN` over a text expression; `:` is a case-sensitive prefix match. */
-function textCondition(c: Condition, column: SQL | SQLiteColumn): SQL {
+function textCondition(c: Condition, column: SqlExpr, dialect: SqlDialect): SQL {
   assertOp(c, ['=', ':', 'IN', 'NOT =', 'NOT IN']);
   const values = strings(c);
   switch (c.op) {
-    case ':': {
-      const prefix = values[0] as string;
-      return sql`substr(${column}, 1, ${prefix.length}) = ${prefix}`;
-    }
+    case ':':
+      return dialect.startsWith(column, values[0] as string);
     case '=':
       return sql`${column} = ${values[0]}`;
     case 'NOT =':
@@ -58,7 +58,7 @@ function textCondition(c: Condition, column: SQL | SQLiteColumn): SQL {
 const COMPARATORS: Record<string, string> = { '=': '=', '<': '<', '<=': '<=', '>': '>', '>=': '>=', 'NOT =': '<>' };
 
 /** Numeric comparisons (and IN / NOT IN) over `column`, values converted by `toNumber`. */
-function numericCondition(c: Condition, column: SQL | SQLiteColumn, toNumber: (l: Literal) => number | undefined, what: string): SQL {
+function numericCondition(c: Condition, column: SqlExpr, toNumber: (l: Literal) => number | undefined, what: string): SQL {
   assertOp(c, ['=', '<', '<=', '>', '>=', 'IN', 'NOT =', 'NOT IN']);
   const values = asList(c).map((l) => {
     const n = toNumber(l);
@@ -98,121 +98,110 @@ function toInstant(l: Literal, now: Date): number | undefined {
   return parseIsoDate(l.value.trim());
 }
 
-function dateCondition(c: Condition, column: SQL | SQLiteColumn, now: Date): SQL {
+/** Compares `column`, an instant of `dialect`, with an absolute or relative date. */
+function dateCondition(c: Condition, column: SqlExpr, now: Date, dialect: SqlDialect): SQL {
   assertOp(c, ['=', '<', '<=', '>', '>=']);
   const l = single(c);
   const at = toInstant(l, now);
   if (at === undefined) throw invalid(c, 'field must have a valid date value. Make sure the value is enclosed within quotes');
   const dayOnly = l.type === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(l.value.trim());
-  if (c.op === '=' && dayOnly) return sql`(${column} >= ${at} AND ${column} < ${at + 86400e3})`;
-  return sql`${column} ${sql.raw(COMPARATORS[c.op] as string)} ${at}`;
+  if (c.op === '=' && dayOnly) return sql`(${column} >= ${dialect.instant(at)} AND ${column} < ${dialect.instant(at + 86400e3)})`;
+  return sql`${column} ${sql.raw(COMPARATORS[c.op] as string)} ${dialect.instant(at)}`;
 }
 
-function booleanCondition(c: Condition, column: SQL | SQLiteColumn): SQL {
+function booleanCondition(c: Condition, column: SqlExpr, dialect: SqlDialect): SQL {
   assertOp(c, ['=', 'NOT =']);
   const l = single(c);
   const value = l.type === 'boolean' ? l.value : l.type === 'string' && /^(true|false)$/.test(l.value) ? l.value === 'true' : undefined;
   if (value === undefined) throw invalid(c, 'must be true or false');
-  return c.op === '=' ? sql`ifnull(${column}, 0) = ${value ? 1 : 0}` : sql`ifnull(${column}, 0) <> ${value ? 1 : 0}`;
+  return dialect.booleanIs(column, c.op === '=' ? '=' : 'NOT =', value);
 }
 
-/** Whether any element of the JSON array at `json` is in `values`. */
-const jsonArrayHasAny = (json: SQL | SQLiteColumn, values: unknown[], path = '$') =>
-  sql`EXISTS (SELECT 1 FROM json_each(${json}, ${path}) WHERE json_each.value IN (${sql.join(values.map((v) => sql`${v}`), sql`, `)}))`;
-
-function tagsCondition(c: Condition): SQL {
+/** Tags given by hand or by auto-tagging. */
+function tagsCondition(c: Condition, dialect: SqlDialect): SQL {
   assertOp(c, ['=', 'IN', 'NOT =', 'NOT IN']);
   const values = strings(c);
-  const list = sql.join(values.map((v) => sql`${v}`), sql`, `);
-  const matches = sql`(${jsonArrayHasAny(fileVersions.tags, values)} OR EXISTS (SELECT 1 FROM json_each(${fileVersions.aiTags}) WHERE json_extract(json_each.value, '$.name') IN (${list})))`;
+  const matches = sql`(${dialect.jsonArrayHasAny(fileVersions.tags, values)} OR ${dialect.jsonArrayHasNamed(fileVersions.aiTags, values)})`;
   return c.op === 'IN' || c.op === '=' ? matches : sql`NOT ${matches}`;
 }
 
-function literalValue(l: Literal): unknown {
-  return l.type === 'boolean' ? (l.value ? 1 : 0) : l.value;
-}
+const literalValue = (l: Literal): JsonScalar => l.value;
 
-function customMetadataCondition(c: Condition, name: string, fields: readonly CustomMetadataFieldRow[], now: Date): SQL {
+function customMetadataCondition(c: Condition, name: string, ctx: SearchContext): SQL {
+  const { dialect, fields, now } = ctx;
   const field = fields.find((f) => f.name === name);
   if (!field) throw invalid(c, `is not a custom metadata field (known: ${fields.map((f) => f.name).join(', ') || 'none'})`);
-  const path = `$."${name}"`;
-  const value = sql`json_extract(${fileVersions.customMetadata}, ${path})`;
+  const doc = fileVersions.customMetadata;
   switch (field.schema.type) {
     case 'Text':
     case 'Textarea':
-      return textCondition(c, value);
+      return textCondition(c, dialect.jsonText(doc, name), dialect);
     case 'Number':
-      return numericCondition(c, value, (l) => (l.type === 'number' ? l.value : undefined), 'a number value');
-    case 'Date': {
+      return numericCondition(c, dialect.jsonNumber(doc, name), (l) => (l.type === 'number' ? l.value : undefined), 'a number value');
+    case 'Date':
       // Dates are stored as ISO strings; compare their instants.
-      const instant = sql`(julianday(${value}) - 2440587.5) * 86400000.0`;
-      return dateCondition(c, instant, now);
-    }
+      return dateCondition(c, dialect.jsonInstant(doc, name), now, dialect);
     case 'Boolean':
-      return booleanCondition(c, value);
+      return booleanCondition(c, dialect.jsonBoolean(doc, name), dialect);
     case 'SingleSelect': {
       assertOp(c, ['=', 'IN', 'NOT =', 'NOT IN', '<', '<=', '>', '>=']);
       const values = asList(c).map(literalValue);
-      if (c.op === 'IN') return sql`${value} IN (${sql.join(values.map((v) => sql`${v}`), sql`, `)})`;
-      if (c.op === 'NOT IN') return sql`(${value} IS NULL OR ${value} NOT IN (${sql.join(values.map((v) => sql`${v}`), sql`, `)}))`;
-      if (c.op === 'NOT =') return sql`(${value} IS NULL OR ${value} <> ${values[0]})`;
-      return sql`${value} ${sql.raw(COMPARATORS[c.op] as string)} ${values[0]}`;
+      if (c.op === 'IN' || c.op === 'NOT IN') return dialect.jsonIn(doc, name, c.op, values);
+      return dialect.jsonCompare(doc, name, c.op as Comparison, values[0] as JsonScalar);
     }
     case 'MultiSelect': {
       assertOp(c, ['IN', 'NOT IN']);
-      const any = jsonArrayHasAny(fileVersions.customMetadata, asList(c).map(literalValue), path);
+      const any = dialect.jsonArrayHasAny(doc, asList(c).map(literalValue), name);
       return c.op === 'IN' ? any : sql`NOT ${any}`;
     }
   }
 }
 
-function embeddedMetadataCondition(c: Condition, key: string): SQL {
-  const path = `$."${key.replace(/"/g, '')}"`;
-  const value = sql`json_extract(${fileVersions.embeddedMetadata}, ${path})`;
+function embeddedMetadataCondition(c: Condition, rawKey: string, dialect: SqlDialect): SQL {
+  // Quotes cannot be part of a key in SQLite's JSON path (`$."key"`); every dialect drops them alike.
+  const key = rawKey.replace(/"/g, '');
+  const doc = fileVersions.embeddedMetadata;
   if (c.op === 'IN' || c.op === 'NOT IN') {
-    const values = asList(c).map(literalValue);
-    const list = sql.join(values.map((v) => sql`${v}`), sql`, `);
     // Repeated fields (Keywords) are arrays: match any element; scalars match themselves.
-    const any = sql`(CASE json_type(${fileVersions.embeddedMetadata}, ${path}) WHEN 'array' THEN ${jsonArrayHasAny(fileVersions.embeddedMetadata, values, path)} ELSE ${value} IN (${list}) END)`;
-    return c.op === 'IN' ? any : sql`NOT ifnull(${any}, 0)`;
+    const any = dialect.jsonMemberHasAny(doc, key, asList(c).map(literalValue));
+    return c.op === 'IN' ? any : dialect.isNotTrue(any);
   }
-  const l = single(c);
-  if (c.op === ':') return textCondition(c, value);
-  if (c.op === 'NOT =') return sql`(${value} IS NULL OR ${value} <> ${literalValue(l)})`;
-  return sql`${value} ${sql.raw(COMPARATORS[c.op] as string)} ${literalValue(l)}`;
+  if (c.op === ':') return textCondition(c, dialect.jsonText(doc, key), dialect);
+  return dialect.jsonCompare(doc, key, c.op, literalValue(single(c)));
 }
 
 function fileCondition(c: Condition, ctx: SearchContext): SQL {
-  if (c.field.startsWith('customMetadata.')) return customMetadataCondition(c, c.field.slice('customMetadata.'.length), ctx.fields, ctx.now);
-  if (c.field.startsWith('embeddedMetadata.')) return embeddedMetadataCondition(c, c.field.slice('embeddedMetadata.'.length));
+  const { dialect } = ctx;
+  if (c.field.startsWith('customMetadata.')) return customMetadataCondition(c, c.field.slice('customMetadata.'.length), ctx);
+  if (c.field.startsWith('embeddedMetadata.')) return embeddedMetadataCondition(c, c.field.slice('embeddedMetadata.'.length), dialect);
   switch (c.field) {
     case 'name':
-      return textCondition(c, fileVersions.name);
+      return textCondition(c, fileVersions.name, dialect);
     case 'tags':
-      return tagsCondition(c);
+      return tagsCondition(c, dialect);
     case 'type': {
       const values = strings(c);
       const bad = values.find((v) => v !== 'image' && v !== 'non-image');
       if (bad) throw invalid(c, `must be "image" or "non-image", not "${bad}"`);
-      return textCondition(c, fileVersions.fileType);
+      return textCondition(c, fileVersions.fileType, dialect);
     }
     case 'format':
-      return textCondition({ ...c, value: asList(c).map((l) => (l.type === 'string' ? { ...l, value: l.value.toLowerCase() } : l)) }, fileVersions.format);
+      return textCondition({ ...c, value: asList(c).map((l) => (l.type === 'string' ? { ...l, value: l.value.toLowerCase() } : l)) }, fileVersions.format, dialect);
     case 'createdAt':
-      return dateCondition(c, ctx.createdAt, ctx.now);
+      return dateCondition(c, ctx.createdAt, ctx.now, dialect);
     case 'updatedAt':
-      return dateCondition(c, fileVersions.updatedAt, ctx.now);
+      return dateCondition(c, fileVersions.updatedAt, ctx.now, dialect);
     case 'size':
       return numericCondition(c, fileVersions.size, toBytes, 'a size in bytes or with a unit, like "10kb" or "1mb"');
     case 'width':
     case 'height':
       return numericCondition(c, c.field === 'width' ? fileVersions.width : fileVersions.height, (l) => (l.type === 'number' ? l.value : undefined), 'a number value');
     case 'private':
-      return booleanCondition(c, fileVersions.isPrivateFile);
+      return booleanCondition(c, fileVersions.isPrivateFile, dialect);
     case 'published':
-      return booleanCondition(c, fileVersions.isPublished);
+      return booleanCondition(c, fileVersions.isPublished, dialect);
     case 'transparency':
-      return booleanCondition(c, fileVersions.hasTransparency);
+      return booleanCondition(c, fileVersions.hasTransparency, dialect);
     default:
       throw invalid(c, 'is not a searchable field (name, tags, type, format, createdAt, updatedAt, size, width, height, private, published, transparency, "customMetadata.<field>", "embeddedMetadata.<key>")');
   }
@@ -220,14 +209,18 @@ function fileCondition(c: Condition, ctx: SearchContext): SQL {
 
 /** Folders have only a name and timestamps; a condition on anything else matches no folder. */
 function folderCondition(c: Condition, ctx: SearchContext): SQL {
-  if (c.field === 'name') return textCondition(c, folders.name);
-  if (c.field === 'createdAt') return dateCondition(c, folders.createdAt, ctx.now);
-  if (c.field === 'updatedAt') return dateCondition(c, folders.updatedAt, ctx.now);
+  const { dialect } = ctx;
+  if (c.field === 'name') return textCondition(c, folders.name, dialect);
+  if (c.field === 'createdAt') return dateCondition(c, folders.createdAt, ctx.now, dialect);
+  if (c.field === 'updatedAt') return dateCondition(c, folders.updatedAt, ctx.now, dialect);
   fileCondition(c, ctx); // still validated, so a bad query fails the same way for every type
-  return sql`0`;
+  return dialect.never;
 }
 
-/** Turns a parsed searchQuery into one parameterised SQL condition; values are never spliced into SQL text. */
+/**
+ * Turns a parsed searchQuery into one parameterised SQL condition in `ctx.dialect`; values are never spliced into SQL text.
+ * @throws BAD_REQUEST (searchQuery) for an unknown field, an operator the field does not support or a value of the wrong kind.
+ */
 export function compileSearch(expr: SearchExpr, ctx: SearchContext): SQL {
   if (expr.kind === 'condition') return ctx.target === 'files' ? fileCondition(expr, ctx) : folderCondition(expr, ctx);
   const left = compileSearch(expr.left, ctx);

@@ -25,20 +25,20 @@ function openQueue(now?: () => number) {
 const silent = () => createLogger({ level: 'silent', format: 'json' });
 
 describe('releasing jobs on shutdown', () => {
-  it('makes a claimed job due again at once, without counting the interrupted attempt, and leaves finished jobs alone', () => {
+  it('makes a claimed job due again at once, without counting the interrupted attempt, and leaves finished jobs alone', async () => {
     const now = 1_000_000;
     const queue = openQueue(() => now);
     const id = queue.enqueue('k', {});
     const done = queue.enqueue('k', {});
-    expect(queue.claim('k', 60_000)).toMatchObject({ id, attempt: 1 });
-    expect(queue.claim('k', 60_000)).toMatchObject({ id: done });
-    queue.complete(done);
+    expect(await queue.claim('k', 60_000)).toMatchObject({ id, attempt: 1 });
+    expect(await queue.claim('k', 60_000)).toMatchObject({ id: done });
+    await queue.complete(done);
     // Without the release, nothing is claimable until the lease ends a minute later.
-    expect(queue.claim('k', 60_000)).toBeUndefined();
-    expect(queue.release([id, done])).toBe(1);
-    expect(queue.claim('k', 60_000)).toMatchObject({ id, attempt: 1 });
-    expect(queue.claim('k', 60_000)).toBeUndefined();
-    expect(queue.release([])).toBe(0);
+    expect(await queue.claim('k', 60_000)).toBeUndefined();
+    expect(await queue.release([id, done])).toBe(1);
+    expect(await queue.claim('k', 60_000)).toMatchObject({ id, attempt: 1 });
+    expect(await queue.claim('k', 60_000)).toBeUndefined();
+    expect(await queue.release([])).toBe(0);
   });
 
   it('stop waits for handlers within the grace period and then releases those still running, ignoring their outcome', async () => {
@@ -63,14 +63,14 @@ describe('releasing jobs on shutdown', () => {
     expect(await stopped).toEqual([hung]);
 
     // The released job is claimable now although its lease has a minute to run; the finished one is done.
-    expect(queue.claim('hung', 1000)).toMatchObject({ id: hung, attempt: 1 });
-    expect(queue.claim('quick', 1000)).toBeUndefined();
-    queue.release([hung]);
+    expect(await queue.claim('hung', 1000)).toMatchObject({ id: hung, attempt: 1 });
+    expect(await queue.claim('quick', 1000)).toBeUndefined();
+    await queue.release([hung]);
     // The hung handler failing later records nothing: the job stays due, not retried with backoff.
     failHung(new Error('cut by the shutdown'));
     await new Promise((r) => setImmediate(r));
-    expect(queue.nextDueAt('hung')).toBeLessThanOrEqual(Date.now());
-    expect(queue.claim('hung', 1000)).toMatchObject({ id: hung, attempt: 1 });
+    expect(await queue.nextDueAt('hung')).toBeLessThanOrEqual(Date.now());
+    expect(await queue.claim('hung', 1000)).toMatchObject({ id: hung, attempt: 1 });
   });
 
   it('stop with nothing running returns at once, releasing nothing', async () => {

@@ -22,43 +22,42 @@ function open(dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stowage-jobs-'))) {
 }
 
 describe('SqliteJobQueue', () => {
-  it('claims due jobs once, leases them, and lets another worker take a job whose lease ran out', () => {
+  it('claims due jobs once, leases them, and lets another worker take a job whose lease ran out', async () => {
     let now = 1_000_000;
     const { db } = open();
     const queue = new SqliteJobQueue(db, () => now);
     const id = queue.enqueue('k', { n: 1 });
     queue.enqueue('k', { n: 2 }, { runAt: now + 10_000 });
-    const first = queue.claim('k', 5000);
-    expect(first).toMatchObject({ id, payload: { n: 1 }, attempt: 1 });
-    expect(queue.claim('k', 5000)).toBeUndefined();
+    expect(await queue.claim('k', 5000)).toMatchObject({ id, payload: { n: 1 }, attempt: 1 });
+    expect(await queue.claim('k', 5000)).toBeUndefined();
     now += 6000;
-    expect(queue.claim('k', 5000)).toMatchObject({ id, attempt: 2 });
+    expect(await queue.claim('k', 5000)).toMatchObject({ id, attempt: 2 });
     now += 20_000;
-    queue.complete(id);
-    expect(queue.claim('k', 5000)?.payload).toEqual({ n: 2 });
-    expect(queue.claim('other', 5000)).toBeUndefined();
+    await queue.complete(id);
+    expect((await queue.claim('k', 5000))?.payload).toEqual({ n: 2 });
+    expect(await queue.claim('other', 5000)).toBeUndefined();
   });
 
-  it('retries failures at the given time and marks a job dead after maxAttempts', () => {
+  it('retries failures at the given time and marks a job dead after maxAttempts', async () => {
     let now = 0;
     const { db } = open();
     const queue = new SqliteJobQueue(db, () => now);
     const id = queue.enqueue('k', {}, { maxAttempts: 2 });
-    queue.claim('k', 1000);
-    expect(queue.fail(id, 'boom', now + 500)).toBe('retrying');
-    expect(queue.claim('k', 1000)).toBeUndefined();
+    await queue.claim('k', 1000);
+    expect(await queue.fail(id, 'boom', now + 500)).toBe('retrying');
+    expect(await queue.claim('k', 1000)).toBeUndefined();
     now = 500;
-    expect(queue.claim('k', 1000)?.attempt).toBe(2);
-    expect(queue.fail(id, 'boom again', now + 500)).toBe('dead');
+    expect((await queue.claim('k', 1000))?.attempt).toBe(2);
+    expect(await queue.fail(id, 'boom again', now + 500)).toBe('dead');
     now = 10_000;
-    expect(queue.claim('k', 1000)).toBeUndefined();
+    expect(await queue.claim('k', 1000)).toBeUndefined();
   });
 
   it('survives a restart: a job claimed by a crashed process runs again in the next one', async () => {
     const first = open();
     const queue = new SqliteJobQueue(first.db);
     queue.enqueue('work', { value: 42 });
-    expect(queue.claim('work', 200)).toBeDefined();
+    expect(await queue.claim('work', 200)).toBeDefined();
     first.close();
     opened.pop();
     await new Promise((r) => setTimeout(r, 250));
