@@ -8,6 +8,15 @@ import * as schema from './schema.js';
 
 export type Db = BetterSQLite3Database<typeof schema>;
 
+/**
+ * The handle `db.transaction` gives its callback: the one transaction type every module uses.
+ * Synchronous for now (better-sqlite3); it becomes the async dialect-neutral transaction with async transactions.
+ */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** The database or a transaction in progress: what a query that may run inside either one takes. */
+export type DbOrTx = Db | Tx;
+
 /** The folder of drizzle's migrations, applied by `openDatabase`. */
 export const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 

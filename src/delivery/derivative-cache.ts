@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { asc, eq, max, ne, sql, sum } from 'drizzle-orm';
+import { type Clock, systemClock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { derivatives, fileVersions } from '../db/schema.js';
 import { AppError } from '../errors.js';
@@ -15,6 +16,8 @@ export interface DerivativeCacheOptions {
   touchEveryMs?: number;
   /** Told about each eviction (see `src/metrics/metrics.ts`). */
   metrics?: DerivativeCacheMetrics;
+  /** Stamps stores and uses (the recency eviction goes by); the system clock by default. */
+  clock?: Clock;
 }
 
 /** Where the cache reports evictions (see `src/metrics/metrics.ts`). */
@@ -37,7 +40,8 @@ const EVICTION_BATCH = 64;
  */
 export class DerivativeCache implements BlobStore {
   private readonly touched = new Map<string, number>();
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
   readonly localPath?: (key: string) => string;
 
   constructor(
@@ -46,7 +50,12 @@ export class DerivativeCache implements BlobStore {
     private readonly options: DerivativeCacheOptions,
   ) {
     if (store.localPath) this.localPath = (key) => store.localPath?.(key) as string;
-    this.timer = setInterval(() => this.flushTouches(), options.touchEveryMs ?? 10_000).unref();
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Starts writing cache hits every `touchEveryMs` (until then they are written by the next store, sweep or close). */
+  start(): void {
+    this.timer ??= setInterval(() => this.flushTouches(), this.options.touchEveryMs ?? 10_000).unref();
   }
 
   /** @throws NOT_FOUND when the derivative's version was deleted while it was being made (nothing is left stored). */
@@ -56,7 +65,7 @@ export class DerivativeCache implements BlobStore {
     if (!owner) return stored;
     // Recorded after the bytes land: a deletion in between has either removed the row's version (seen here) or
     // will list and delete this blob itself.
-    if (!this.record(key, owner, stored.size, Date.now())) {
+    if (!this.record(key, owner, stored.size, this.clock.now())) {
       await this.store.delete(key);
       throw new AppError('NOT_FOUND', 'The requested asset does not exist.');
     }
@@ -71,7 +80,7 @@ export class DerivativeCache implements BlobStore {
 
   async stat(key: string): Promise<BlobInfo | null> {
     const info = await this.store.stat(key);
-    if (info && derivativeOwner(key)) this.touched.set(key, Date.now());
+    if (info && derivativeOwner(key)) this.touched.set(key, this.clock.now());
     return info;
   }
 

@@ -122,16 +122,16 @@ function sendError(res: ServerResponse, error: AppError): void {
 }
 
 /** The file and version a request names, and the suffix it asks for; unpublished versions are not found. */
-function resolveView(deps: DeliveryDeps, request: DeliveryRequest): { view: FileView; suffix?: DeliverySuffix } {
-  let current = deps.files.findByPath(request.filePath);
+async function resolveView(deps: DeliveryDeps, request: DeliveryRequest): Promise<{ view: FileView; suffix?: DeliverySuffix }> {
+  let current = await deps.files.findByPath(request.filePath);
   let suffix: DeliverySuffix | undefined;
   if (!current && request.suffixed) {
-    current = deps.files.findByPath(request.suffixed.filePath);
+    current = await deps.files.findByPath(request.suffixed.filePath);
     suffix = request.suffixed.suffix;
   }
   if (!current) throw notFound();
   const versionId = suffix?.kind === 'stream-file' ? suffix.versionId : request.versionId;
-  const view = versionId ? deps.files.findVersion(current.file.id, versionId) : current;
+  const view = versionId ? await deps.files.findVersion(current.file.id, versionId) : current;
   if (!view || !view.version.isPublished) throw notFound();
   return { view, suffix };
 }
@@ -247,7 +247,7 @@ export async function serveFile(deps: DeliveryDeps, req: IncomingMessage, res: S
     if (signature === 'invalid') throw new AppError('UNAUTHENTICATED', 'The URL signature (ik-s) is not valid for this URL.', { parameter: 'ik-s' });
     if (signature === 'expired') throw new AppError('UNAUTHENTICATED', 'The signed URL has expired (ik-t).', { parameter: 'ik-t' });
     if (signature === 'malformed-expiry') throw new AppError('UNAUTHENTICATED', 'The signed URL\'s expiry (ik-t) must be unix seconds in exactly 10 digits.', { parameter: 'ik-t' });
-    const { view, suffix } = resolveView(deps, request);
+    const { view, suffix } = await resolveView(deps, request);
     const delivered = await chooseBlob(deps, request, view, suffix, { signed: signature === 'valid', accept: req.headers.accept ?? '' });
     const { key: blobKey, mime, etag } = delivered;
     const { version } = view;

@@ -1,10 +1,8 @@
-import type { Db } from '../db/client.js';
+import type { Tx } from '../db/client.js';
 import type { FileView } from '../db/repos/file-repo.js';
 import { toFileDetails } from '../library/file-details.js';
 import { createEventEnvelope, type WebhookOutbox } from '../webhooks/outbox.js';
 import type { EventBus, FileEvent } from './pubsub.js';
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export type FileEventType = 'file.created' | 'file.updated' | 'file.deleted' | 'file-version.created' | 'file-version.deleted';
 export const FILE_EVENT_TYPES: readonly FileEventType[] = ['file.created', 'file.updated', 'file.deleted', 'file-version.created', 'file-version.deleted'];

@@ -1,9 +1,8 @@
 import fs from 'node:fs/promises';
-import { and, asc, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../db/client.js';
-import type { FileRepo, FileView } from '../db/repos/file-repo.js';
-import { type AITag, type ExtensionState, fileVersions } from '../db/schema.js';
+import type { Db, Tx } from '../db/client.js';
+import type { FileRepo, FileTxQueries, FileView } from '../db/repos/file-repo.js';
+import type { AITag, ExtensionState, FileVersionRow } from '../db/schema.js';
 import type { LibraryEvents } from '../events/library-events.js';
 import type { EventBus, FileEvent } from '../events/pubsub.js';
 import { defineJobKind, type PayloadOf } from '../jobs/job-kind.js';
@@ -18,9 +17,6 @@ import type { WebhookOutbox } from '../webhooks/outbox.js';
 import { VersionSupersededError } from '../upload/commit.js';
 import type { AutoTaggingName, ExtensionRequest, RemoveBgOptions } from './extension-request.js';
 import type { ExtensionModels } from './extension-models.js';
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-type VersionRow = typeof fileVersions.$inferSelect;
 
 const isFinal = (state: ExtensionState | undefined) => state === 'success' || state === 'failed';
 
@@ -93,42 +89,42 @@ export class ExtensionService {
     ];
   }
 
-  private version(payload: ExtensionJobPayload) {
-    return this.deps.db.select().from(fileVersions).where(and(eq(fileVersions.id, payload.versionId), eq(fileVersions.fileId, payload.fileId))).get();
+  private async version(payload: ExtensionJobPayload): Promise<FileVersionRow | undefined> {
+    return (await this.deps.files.findVersion(payload.fileId, payload.versionId))?.version;
   }
 
-  private isPending(payload: ExtensionJobPayload): boolean {
-    return this.version(payload)?.extensionStatus?.[payload.extension.name] === 'pending';
+  private async isPending(payload: ExtensionJobPayload): Promise<boolean> {
+    return (await this.version(payload))?.extensionStatus?.[payload.extension.name] === 'pending';
   }
 
   private async autoTag(payload: ExtensionJobPayload): Promise<void> {
-    if (payload.extension.name === 'remove-bg' || !this.isPending(payload)) return;
+    if (payload.extension.name === 'remove-bg' || !(await this.isPending(payload))) return;
     const { maxTags, minConfidence } = payload.extension;
     const name: AutoTaggingName = payload.extension.name;
-    const version = this.version(payload);
+    const version = await this.version(payload);
     if (!version) return;
     const tagger = await this.deps.models.tagger(name);
     const image = await withLocalFile(this.deps.store, version.blobKey, (file) => fs.readFile(file));
     const tags = await tagger.tag(image, { maxTags, minConfidence });
-    this.settle(payload, 'success', (tx, current) => {
+    this.settle(payload, 'success', (q, current) => {
       const kept = (current.aiTags ?? []).filter((t) => t.source !== name);
       const added: AITag[] = tags.map((t) => ({ name: t.name, confidence: Math.round(t.confidence * 100) / 100, source: name }));
-      tx.update(fileVersions).set({ aiTags: [...kept, ...added] }).where(eq(fileVersions.id, current.id)).run();
+      q.updateVersion(current.id, { aiTags: [...kept, ...added] });
     });
   }
 
   private async removeBackground(payload: ExtensionJobPayload): Promise<void> {
-    if (payload.extension.name !== 'remove-bg' || !this.isPending(payload)) return;
+    if (payload.extension.name !== 'remove-bg' || !(await this.isPending(payload))) return;
     const options = payload.extension.options;
-    const view = this.deps.files.findVersion(payload.fileId, payload.versionId);
+    const view = await this.deps.files.findVersion(payload.fileId, payload.versionId);
     if (!view) return;
     const remover = await this.deps.models.remover();
     const image = await withLocalFile(this.deps.store, view.version.blobKey, (file) => fs.readFile(file));
     const bgImage = options.bgImageUrl ? await this.deps.fetchImage(options.bgImageUrl) : undefined;
     const png = await remover.removeBackground(image, { ...options, ...(bgImage ? { bgImage } : {}) });
-    if (!this.isPending(payload)) return;
+    if (!(await this.isPending(payload))) return;
     // What the other extensions reached while the model ran; any still pending reach the cut-out when they settle.
-    const status = { ...(this.version(payload)?.extensionStatus ?? {}), 'remove-bg': 'success' as const };
+    const status = { ...((await this.version(payload))?.extensionStatus ?? {}), 'remove-bg': 'success' as const };
     try {
       await this.deps.storeNewVersion(view, png, status);
     } catch (error) {
@@ -150,10 +146,10 @@ export class ExtensionService {
    * Versions are numbered in order and the cut-out is only stored on top of its source, so it is the next number,
    * unless an older version was restored in between; then the statuses do not match and nothing is returned.
    */
-  private cutOutOf(tx: Tx, version: VersionRow): VersionRow | undefined {
+  private cutOutOf(q: FileTxQueries, version: FileVersionRow): FileVersionRow | undefined {
     const source = version.extensionStatus ?? {};
     if (source['remove-bg'] !== 'success') return undefined;
-    const next = tx.select().from(fileVersions).where(and(eq(fileVersions.fileId, version.fileId), gt(fileVersions.number, version.number))).orderBy(asc(fileVersions.number)).limit(1).get();
+    const next = q.nextVersion(version.fileId, version.number);
     const copied = next?.extensionStatus ?? {};
     const sameRequests = Object.keys(copied).sort().join() === Object.keys(source).sort().join();
     return next && copied['remove-bg'] === 'success' && sameRequests ? next : undefined;
@@ -164,8 +160,8 @@ export class ExtensionService {
    * and still pending on the cut-out: the cut-out copied the statuses when it was stored, and the extensions that
    * were still running then finish on the source. Returns the cut-out when it changed.
    */
-  private shareWithCutOut(tx: Tx, source: VersionRow, names: readonly string[]): VersionRow | undefined {
-    const cutOut = this.cutOutOf(tx, source);
+  private shareWithCutOut(q: FileTxQueries, source: FileVersionRow, names: readonly string[]): FileVersionRow | undefined {
+    const cutOut = this.cutOutOf(q, source);
     if (!cutOut) return undefined;
     const status = { ...(cutOut.extensionStatus ?? {}) };
     let aiTags = cutOut.aiTags ?? [];
@@ -175,7 +171,7 @@ export class ExtensionService {
       status[name] = source.extensionStatus?.[name] as ExtensionState;
       aiTags = [...aiTags.filter((t) => t.source !== name), ...(source.aiTags ?? []).filter((t) => t.source === name)];
     }
-    tx.update(fileVersions).set({ extensionStatus: status, aiTags: aiTags.length > 0 ? aiTags : cutOut.aiTags, updatedAt: new Date() }).where(eq(fileVersions.id, cutOut.id)).run();
+    q.updateVersion(cutOut.id, { extensionStatus: status, aiTags: aiTags.length > 0 ? aiTags : cutOut.aiTags, updatedAt: new Date() });
     return cutOut;
   }
 
@@ -184,25 +180,26 @@ export class ExtensionService {
    * version already has a cut-out, the outcome reaches it too, whichever finished first; settling remove-bg
    * itself hands the cut-out whatever finished while the model ran.
    */
-  private settle(payload: ExtensionJobPayload, outcome: 'success' | 'failed', apply: (tx: Tx, version: VersionRow) => void, reason?: string): void {
+  private settle(payload: ExtensionJobPayload, outcome: 'success' | 'failed', apply: (q: FileTxQueries, version: FileVersionRow) => void, reason?: string): void {
     const name = payload.extension.name;
     const published: FileEvent[] = [];
     const view = this.deps.db.transaction(
       (tx) => {
-        const version = tx.select().from(fileVersions).where(eq(fileVersions.id, payload.versionId)).get();
+        const q = this.deps.files.inTx(tx);
+        const version = q.findVersionRow(payload.versionId);
         if (!version || version.extensionStatus?.[name] !== 'pending') return undefined;
-        apply(tx, version);
+        apply(q, version);
         const status = { ...(version.extensionStatus ?? {}), [name]: outcome };
-        tx.update(fileVersions).set({ extensionStatus: status, updatedAt: new Date() }).where(eq(fileVersions.id, version.id)).run();
-        const settled = tx.select().from(fileVersions).where(eq(fileVersions.id, version.id)).get() as VersionRow;
-        const cutOut = this.shareWithCutOut(tx, settled, name === 'remove-bg' ? Object.keys(status) : [name]);
-        if (cutOut) published.push(this.deps.events.record(tx, 'file.updated', this.deps.files.findVersion(payload.fileId, cutOut.id, tx) as FileView));
-        const updated = this.deps.files.findVersion(payload.fileId, payload.versionId, tx);
+        q.updateVersion(version.id, { extensionStatus: status, updatedAt: new Date() });
+        const settled = q.findVersionRow(version.id) as FileVersionRow;
+        const cutOut = this.shareWithCutOut(q, settled, name === 'remove-bg' ? Object.keys(status) : [name]);
+        if (cutOut) published.push(this.deps.events.record(tx, 'file.updated', q.findVersion(payload.fileId, cutOut.id) as FileView));
+        const updated = q.findVersion(payload.fileId, payload.versionId);
         if (!updated) return undefined;
         if (payload.webhookUrl) {
           const body =
             outcome === 'success'
-              ? { service: name, status: 'SUCCESS', fileObject: toFileDetails(this.deps.files.findById(payload.fileId, tx) ?? updated, this.deps.urlEndpoint) }
+              ? { service: name, status: 'SUCCESS', fileObject: toFileDetails(q.findById(payload.fileId) ?? updated, this.deps.urlEndpoint) }
               : { service: name, status: 'FAILURE', fileId: payload.fileId, error: { reason: reason ?? 'extension failed' } };
           this.deps.outbox.toUrl(tx, payload.webhookUrl, { id: crypto.randomUUID(), type: `extension.${name}`, body });
         }

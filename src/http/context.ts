@@ -14,9 +14,9 @@ export interface Services {
   files: FileRepo;
   customFields: CustomFieldService;
   uploadFile(params: UploadParams): Promise<FileView>;
-  listAssets(options: ListAssetsOptions): AssetPage;
+  listAssets(options: ListAssetsOptions): Promise<AssetPage>;
   manager: FileManager;
-  folders(path: string): FolderRow[];
+  folders(path: string): Promise<FolderRow[]>;
   bus: EventBus;
   outbox: WebhookOutbox;
   webhookSecret: string;

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { sql } from 'drizzle-orm';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { type Db, MIGRATIONS_FOLDER } from '../db/client.js';
+import { DatabaseStatusRepo } from '../db/repos/database-status-repo.js';
 import type { BlobStore } from '../storage/blob-store.js';
 
 /** Liveness: the process answers. Never does I/O. */
@@ -71,14 +71,15 @@ export function createReadinessCheck(deps: ReadinessDeps): () => Promise<Readine
   const timeoutMs = deps.timeoutMs ?? 3000;
   const expected = readMigrationFiles({ migrationsFolder: deps.migrationsFolder ?? MIGRATIONS_FOLDER }).map((m) => m.hash);
   const opened = fs.statSync(deps.databaseFile);
+  const databaseStatus = new DatabaseStatusRepo(deps.db);
 
   const checkDatabase = async () => {
-    deps.db.get(sql`select 1`);
+    await databaseStatus.ping();
     const now = await fs.promises.stat(deps.databaseFile).catch(() => undefined);
     if (!now || now.ino !== opened.ino || now.dev !== opened.dev) throw new NotReady('the database file was deleted or replaced while in use');
   };
-  const checkMigrations = () => {
-    const applied = new Set(deps.db.all<{ hash: string }>(sql`select hash from __drizzle_migrations`).map((row) => row.hash));
+  const checkMigrations = async () => {
+    const applied = new Set(await databaseStatus.appliedMigrationHashes());
     const missing = expected.filter((hash) => !applied.has(hash)).length;
     if (missing > 0) throw new NotReady(`${missing} of ${expected.length} migrations are not applied; restarting applies them`);
   };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type Clock, systemClock } from '../clock.js';
 import type { DerivativeCache } from '../delivery/derivative-cache.js';
 import type { Logger } from '../logger.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -43,8 +44,8 @@ export interface JanitorOptions {
   graceMs: number;
   /** Time from the end of one run to the next. */
   intervalMs: number;
-  /** Epoch ms; `Date.now` by default. */
-  now?: () => number;
+  /** What "older than the grace period" and "an interval later" are measured by; the system clock by default. */
+  clock?: Clock;
 }
 
 /**
@@ -54,14 +55,14 @@ export interface JanitorOptions {
  * commits its row well within it, so nothing in use is ever collected. Nothing is deleted at a process start.
  */
 export class Janitor {
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(private readonly options: JanitorOptions) {
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Deletes the orphans last written before `at` minus the grace period; logs and counts them. */
-  async collect(at = this.now()): Promise<Collected> {
+  async collect(at = this.clock.now()): Promise<Collected> {
     const { store, files, derived, log, metrics, graceMs } = this.options;
     const olderThan = new Date(at - graceMs);
     const temp = await store.sweepIncomplete(olderThan);
@@ -86,7 +87,7 @@ export class Janitor {
    * from walking the store while it starts; leftovers from before the janitor existed go within a minute.
    */
   async schedule(): Promise<void> {
-    await this.enqueueNext(this.now() + Math.min(FIRST_RUN_DELAY_MS, this.options.intervalMs));
+    await this.enqueueNext(this.clock.now() + Math.min(FIRST_RUN_DELAY_MS, this.options.intervalMs));
   }
 
   /** The job handler: collects, then schedules the next run an interval later, even when this one failed. */
@@ -98,7 +99,7 @@ export class Janitor {
         try {
           await this.collect();
         } finally {
-          await this.enqueueNext(this.now() + this.options.intervalMs);
+          await this.enqueueNext(this.clock.now() + this.options.intervalMs);
         }
       },
     };

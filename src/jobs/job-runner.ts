@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { runWithRequestId } from '../logging/request-context.js';
 import { InvalidJobPayloadError, type JobKind, type JobPayload, parseJobPayload, toJobKind } from './job-kind.js';
@@ -40,7 +41,8 @@ const IDLE_POLL_MS = 1000;
 export class JobRunner {
   private readonly handlers = new Map<string, { kind: JobKind; handler: JobHandler }>();
   private readonly active = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Each kind's next look for due jobs, as the clock's cancel function. */
+  private readonly timers = new Map<string, () => void>();
   private readonly running = new Set<Promise<void>>();
   /** Ids of the jobs whose handlers are running. */
   private readonly inHand = new Set<string>();
@@ -55,6 +57,8 @@ export class JobRunner {
   constructor(
     private readonly transport: JobTransport,
     private readonly log: Logger,
+    /** Reads due times and sleeps until the next; the system clock by default. */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /**
@@ -91,7 +95,7 @@ export class JobRunner {
    */
   async stop(grace?: AbortSignal): Promise<string[]> {
     this.stopped = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const cancel of this.timers.values()) cancel();
     // A claim in progress ends first, so every job claimed is in `running` (or already given back).
     await Promise.all(this.pumping.values());
     const settled = Promise.allSettled([...this.running]).then(() => true);
@@ -105,8 +109,8 @@ export class JobRunner {
 
   private schedule(kind: string, delayMs: number): void {
     if (this.stopped) return;
-    clearTimeout(this.timers.get(kind));
-    this.timers.set(kind, setTimeout(() => this.pump(kind), Math.max(10, delayMs)).unref());
+    this.timers.get(kind)?.();
+    this.timers.set(kind, this.clock.setTimeout(() => this.pump(kind), Math.max(10, delayMs)));
   }
 
   /** Claims and starts jobs of `kind` while it has free slots; a wake-up during a claim makes it look again after. */
@@ -150,7 +154,7 @@ export class JobRunner {
       this.running.add(done);
     }
     const due = await this.transport.nextDueAt(kind);
-    this.schedule(kind, due === undefined ? IDLE_POLL_MS : Math.min(IDLE_POLL_MS, due - Date.now()));
+    this.schedule(kind, due === undefined ? IDLE_POLL_MS : Math.min(IDLE_POLL_MS, due - this.clock.now()));
   }
 
   /**
@@ -181,7 +185,7 @@ export class JobRunner {
     } catch (error) {
       if (this.released.has(job.id)) return;
       const delay = (handler.retryDelayMs ?? backoffMs)(job.attempt);
-      const outcome = await this.transport.fail(job.id, error instanceof Error ? error.message : String(error), Date.now() + delay);
+      const outcome = await this.transport.fail(job.id, error instanceof Error ? error.message : String(error), this.clock.now() + delay);
       if (outcome === 'retrying') {
         this.log.warn({ ...fields, err: error, outcome, retryInMs: delay }, `Job ${job.kind} failed; retrying in ${delay} ms`);
         return;

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import { jobs } from '../db/schema.js';
 import { currentRequestId } from '../logging/request-context.js';
 import { createObjectId } from '../upload/ids.js';
@@ -7,8 +7,6 @@ import { type JobKind, type JobPayload, parseJobPayload, toJobKind } from './job
 import type { JobOutbox } from './job-outbox.js';
 import type { EnqueueOptions, Job } from './job-queue.js';
 import { type JobCount, type JobTransport, QUEUED_JOB_STATES } from './job-transport.js';
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /**
  * A stored payload as JSON; text that is not JSON is handed out as it is, which no payload schema accepts, so the

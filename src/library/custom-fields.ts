@@ -1,38 +1,38 @@
-import { and, asc, eq, ne } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { type CustomMetadataFieldRow, customMetadataFields } from '../db/schema.js';
+import { CustomFieldRepo } from '../db/repos/custom-field-repo.js';
+import type { CustomMetadataFieldRow } from '../db/schema.js';
 import { AppError, badRequest } from '../errors.js';
 import { createObjectId } from '../upload/ids.js';
 import { assertFieldName, type FieldSchemaInput, parseFieldSchema } from './custom-field-schema.js';
 
 export const fieldNotFound = () => new AppError('NOT_FOUND', 'No such custom metadata field exists.', { parameter: 'id' });
+const labelTaken = () => badRequest('label', 'A custom metadata field with this label already exists.');
 
 /** ImageKit's custom metadata fields API: names unique forever, labels unique among live fields, type fixed. */
 export class CustomFieldService {
-  constructor(private readonly db: Db) {}
+  private readonly fields: CustomFieldRepo;
 
-  list(includeDeleted = false): CustomMetadataFieldRow[] {
-    const query = this.db.select().from(customMetadataFields);
-    return (includeDeleted ? query : query.where(eq(customMetadataFields.isDeleted, false))).orderBy(asc(customMetadataFields.createdAt), asc(customMetadataFields.id)).all();
+  constructor(private readonly db: Db) {
+    this.fields = new CustomFieldRepo(db);
+  }
+
+  /** The live fields (deleted ones too with `includeDeleted`), oldest first. */
+  async list(includeDeleted = false): Promise<CustomMetadataFieldRow[]> {
+    return this.fields.list(includeDeleted);
   }
 
   /** @throws BAD_REQUEST for a bad name or schema, a name ever used, or a label in use. */
-  create(input: { name: string; label: string; schema: FieldSchemaInput; description?: string | null }): CustomMetadataFieldRow {
+  async create(input: { name: string; label: string; schema: FieldSchemaInput; description?: string | null }): Promise<CustomMetadataFieldRow> {
     assertFieldName(input.name);
     const label = this.assertLabel(input.label);
     const schema = parseFieldSchema(input.schema);
     return this.db.transaction(
       (tx) => {
-        if (tx.select({ id: customMetadataFields.id }).from(customMetadataFields).where(eq(customMetadataFields.name, input.name)).get()) {
-          throw badRequest('name', 'A custom metadata field with this name already exists.');
-        }
-        this.assertLabelFree(tx, label);
+        const fields = this.fields.inTx(tx);
+        if (fields.isNameTaken(input.name)) throw badRequest('name', 'A custom metadata field with this name already exists.');
+        if (fields.isLabelTaken(label)) throw labelTaken();
         const now = new Date();
-        return tx
-          .insert(customMetadataFields)
-          .values({ id: createObjectId(), name: input.name, label, schema, description: input.description ?? null, createdAt: now, updatedAt: now })
-          .returning()
-          .get();
+        return fields.insert({ id: createObjectId(), name: input.name, label, schema, description: input.description ?? null, createdAt: now, updatedAt: now });
       },
       { behavior: 'immediate' },
     );
@@ -42,17 +42,18 @@ export class CustomFieldService {
    * Changes the label and/or the schema (the type stays; the rest of the schema is replaced).
    * @throws NOT_FOUND, BAD_REQUEST (deleted field, nothing to change, type change, label taken, bad schema).
    */
-  update(id: string, input: { label?: string | null; schema?: FieldSchemaInput | null; description?: string | null }): CustomMetadataFieldRow {
+  async update(id: string, input: { label?: string | null; schema?: FieldSchemaInput | null; description?: string | null }): Promise<CustomMetadataFieldRow> {
     if (input.label == null && input.schema == null) throw badRequest('label', 'Either label or schema should be provided.');
     return this.db.transaction(
       (tx) => {
-        const field = tx.select().from(customMetadataFields).where(eq(customMetadataFields.id, id)).get();
+        const fields = this.fields.inTx(tx);
+        const field = fields.findById(id);
         if (!field) throw fieldNotFound();
         if (field.isDeleted) throw badRequest('id', 'Cannot update a deleted custom metadata fields.');
         const patch: Partial<CustomMetadataFieldRow> = { updatedAt: new Date() };
         if (input.label != null) {
           patch.label = this.assertLabel(input.label);
-          this.assertLabelFree(tx, patch.label, id);
+          if (fields.isLabelTaken(patch.label, id)) throw labelTaken();
         }
         if (input.schema != null) {
           const type = input.schema.type === 'TextArea' ? 'Textarea' : input.schema.type;
@@ -62,34 +63,20 @@ export class CustomFieldService {
           patch.schema = parseFieldSchema({ ...input.schema, type: field.schema.type });
         }
         if (input.description !== undefined) patch.description = input.description;
-        return tx.update(customMetadataFields).set(patch).where(eq(customMetadataFields.id, id)).returning().get();
+        return fields.update(id, patch) as CustomMetadataFieldRow;
       },
       { behavior: 'immediate' },
     );
   }
 
   /** Marks the field deleted; its name stays taken. @throws NOT_FOUND */
-  delete(id: string): void {
-    const result = this.db
-      .update(customMetadataFields)
-      .set({ isDeleted: true, updatedAt: new Date() })
-      .where(and(eq(customMetadataFields.id, id), eq(customMetadataFields.isDeleted, false)))
-      .run();
-    if (result.changes === 0) throw fieldNotFound();
+  async delete(id: string): Promise<void> {
+    if (!(await this.fields.markDeleted(id, new Date()))) throw fieldNotFound();
   }
 
   private assertLabel(label: string): string {
     const trimmed = label.trim();
     if (!trimmed || trimmed.length > 100) throw badRequest('label', 'The label must have 1 to 100 characters.');
     return trimmed;
-  }
-
-  private assertLabelFree(tx: Pick<Db, 'select'>, label: string, exceptId?: string): void {
-    const clash = tx
-      .select({ id: customMetadataFields.id })
-      .from(customMetadataFields)
-      .where(and(eq(customMetadataFields.label, label), eq(customMetadataFields.isDeleted, false), exceptId ? ne(customMetadataFields.id, exceptId) : undefined))
-      .get();
-    if (clash) throw badRequest('label', 'A custom metadata field with this label already exists.');
   }
 }

@@ -1,18 +1,14 @@
-import { and, eq, gte, inArray, lt, ne, or } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import type { FileView } from '../db/repos/file-repo.js';
-import { type FileVersionRow, fileVersions, files, folders } from '../db/schema.js';
+import type { Db, Tx } from '../db/client.js';
+import { FileRepo, type FileTxQueries, type FileView, type VersionBlob } from '../db/repos/file-repo.js';
+import type { FileVersionRow, FolderRow } from '../db/schema.js';
 import { AppError, badRequest, fileNotFound, versionNotFound } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { createObjectId } from '../upload/ids.js';
-import { folderChain, formatCoordinates, joinFilePath, normalizeFolder, normalizeTags, parseCustomCoordinates, sanitizeFileName } from '../upload/naming.js';
+import { formatCoordinates, joinFilePath, normalizeFolder, normalizeTags, parseCustomCoordinates, sanitizeFileName } from '../upload/naming.js';
 import type { FileEventType, LibraryEvents } from '../events/library-events.js';
 import type { FileEvent } from '../events/pubsub.js';
 import type { ExtensionRequest } from '../extensions/extension-request.js';
 import type { CustomFieldService } from './custom-fields.js';
 import { assertValidCustomMetadata, completeCustomMetadata } from './custom-metadata-values.js';
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /** `updateFileDetails` input: each key present means "change it"; `null` removes (tags, coordinates, a metadata key). */
 export interface FileDetailsPatch {
@@ -46,9 +42,11 @@ const missingFiles = (ids: string[]) =>
 
 /**
  * The media library's write operations. Each runs in one IMMEDIATE transaction, so a failure changes nothing;
- * blobs of deleted versions are removed after the commit (a crash in between leaves orphans for the start-up sweep).
+ * blobs of deleted versions are removed after the commit (a crash in between leaves orphans for the janitor).
  */
 export class FileManager {
+  private readonly files: FileRepo;
+
   constructor(
     private readonly db: Db,
     private readonly store: BlobStore,
@@ -56,15 +54,17 @@ export class FileManager {
     private readonly events: LibraryEvents,
     private readonly notifyJobs: () => void,
     private readonly extensions: ExtensionStarter,
-  ) {}
+  ) {
+    this.files = new FileRepo(db);
+  }
 
   /**
    * Runs `fn` in one IMMEDIATE transaction; events it records are queued for webhooks in that transaction and
    * published live after the commit.
    */
-  private tx<T>(fn: (tx: Tx, record: (type: FileEventType, view: FileView) => void) => T): T {
+  private tx<T>(fn: (q: FileTxQueries, record: (type: FileEventType, view: FileView) => void, tx: Tx) => T): T {
     const recorded: FileEvent[] = [];
-    const result = this.db.transaction((tx) => fn(tx, (type, view) => recorded.push(this.events.record(tx, type, view))), { behavior: 'immediate' });
+    const result = this.db.transaction((tx) => fn(this.files.inTx(tx), (type, view) => recorded.push(this.events.record(tx, type, view)), tx), { behavior: 'immediate' });
     if (recorded.length > 0) {
       this.events.publish(recorded);
       this.notifyJobs();
@@ -72,13 +72,13 @@ export class FileManager {
     return result;
   }
 
-  private current(tx: Tx, fileId: string): FileView {
-    const row = tx.select({ file: files, version: fileVersions }).from(files).innerJoin(fileVersions, eq(fileVersions.id, files.currentVersionId)).where(eq(files.id, fileId)).get();
-    if (!row) throw fileNotFound();
-    return row;
+  private current(q: FileTxQueries, fileId: string): FileView {
+    const view = q.findById(fileId);
+    if (!view) throw fileNotFound();
+    return view;
   }
 
-  private async deleteBlobs(versions: Pick<FileVersionRow, 'id' | 'blobKey'>[]): Promise<void> {
+  private async deleteBlobs(versions: VersionBlob[]): Promise<void> {
     for (const v of versions) {
       await this.store.delete(v.blobKey);
       await this.store.delete(`thumbnails/${v.id}.webp`);
@@ -94,23 +94,23 @@ export class FileManager {
     const changes = (['tags', 'customCoordinates', 'customMetadata', 'description', 'removeAITags', 'extensions'] as const).filter((k) => patch[k] != null && (k !== 'extensions' || patch.extensions?.length));
     if (patch.publish != null) {
       if (changes.length > 0) throw badRequest('publish', 'Your request cannot contain any other parameters when publish is present');
-      return this.tx((tx, record) => {
-        const view = this.current(tx, fileId);
-        const now = new Date();
-        const scope = patch.publish?.includeFileVersions ? eq(fileVersions.fileId, fileId) : eq(fileVersions.id, view.version.id);
-        tx.update(fileVersions).set({ isPublished: patch.publish?.isPublished ?? true, updatedAt: now }).where(scope).run();
-        return this.updated(tx, record, fileId);
+      return this.tx((q, record) => {
+        const view = this.current(q, fileId);
+        const set = { isPublished: patch.publish?.isPublished ?? true, updatedAt: new Date() };
+        if (patch.publish?.includeFileVersions) q.updateVersionsOf(fileId, set);
+        else q.updateVersion(view.version.id, set);
+        return this.updated(q, record, fileId);
       });
     }
     if (changes.length === 0 && patch.tags === undefined && patch.customCoordinates === undefined && patch.description === undefined) {
       throw badRequest('tags', 'Nothing to update: send tags, customCoordinates, customMetadata, description, removeAITags, extensions or publish.');
     }
     const requests = patch.extensions ?? [];
-    const fields = this.customFields.list();
+    const fields = await this.customFields.list();
     if (patch.customMetadata) assertValidCustomMetadata(patch.customMetadata, fields, { parameter: 'customMetadata', allowNull: true });
     const tags = patch.tags === undefined ? undefined : patch.tags === null ? null : normalizeTags(patch.tags);
-    const view = this.tx((tx, record) => {
-      const view = this.current(tx, fileId);
+    const view = this.tx((q, record, tx) => {
+      const view = this.current(q, fileId);
       const set: Partial<FileVersionRow> = { updatedAt: new Date() };
       if (tags !== undefined) set.tags = tags?.length ? tags : null;
       if (patch.description !== undefined) set.description = patch.description;
@@ -137,30 +137,32 @@ export class FileManager {
         if (view.version.fileType !== 'image') throw badRequest('extensions', `Extensions apply to images only; this file is ${view.version.mime}.`);
         set.extensionStatus = { ...(view.version.extensionStatus ?? {}), ...Object.fromEntries(requests.map((r) => [r.name, 'pending' as const])) };
       }
-      tx.update(fileVersions).set(set).where(eq(fileVersions.id, view.version.id)).run();
-      const updated = this.updated(tx, record, fileId);
+      q.updateVersion(view.version.id, set);
+      const updated = this.updated(q, record, fileId);
       this.extensions.enqueue(tx, updated, requests, patch.webhookUrl ?? null);
       return updated;
     });
     if (requests.length === 0) return view;
     this.notifyJobs();
     await this.extensions.trySync(view, requests, patch.webhookUrl ?? null);
-    return this.db.transaction((tx) => this.current(tx, fileId));
+    const settled = await this.files.findById(fileId);
+    if (!settled) throw fileNotFound();
+    return settled;
   }
 
-  private updated(tx: Tx, record: (type: FileEventType, view: FileView) => void, fileId: string): FileView {
-    const view = this.current(tx, fileId);
+  private updated(q: FileTxQueries, record: (type: FileEventType, view: FileView) => void, fileId: string): FileView {
+    const view = this.current(q, fileId);
     record('file.updated', view);
     return view;
   }
 
   /** Deletes a file with all its versions and their blobs. @throws NOT_FOUND */
   async deleteFile(fileId: string): Promise<void> {
-    const versions = this.tx((tx, record) => {
-      record('file.deleted', this.current(tx, fileId));
-      const rows = tx.select({ id: fileVersions.id, blobKey: fileVersions.blobKey }).from(fileVersions).where(eq(fileVersions.fileId, fileId)).all();
-      tx.delete(files).where(eq(files.id, fileId)).run();
-      return rows;
+    const versions = this.tx((q, record) => {
+      record('file.deleted', this.current(q, fileId));
+      const blobs = q.versionBlobs([fileId]);
+      q.deleteFiles([fileId]);
+      return blobs;
     });
     await this.deleteBlobs(versions);
   }
@@ -168,11 +170,11 @@ export class FileManager {
   /** Deletes the files that exist; reports the ids that did not (ImageKit's 207 partial success). */
   async deleteFiles(fileIds: readonly string[]): Promise<BulkResult> {
     const unique = [...new Set(fileIds)];
-    const { found, versions } = this.tx((tx, record) => {
-      const found = tx.select({ id: files.id }).from(files).where(inArray(files.id, unique)).all().map((r) => r.id);
-      for (const id of found) record('file.deleted', this.current(tx, id));
-      const versions = found.length ? tx.select({ id: fileVersions.id, blobKey: fileVersions.blobKey }).from(fileVersions).where(inArray(fileVersions.fileId, found)).all() : [];
-      if (found.length) tx.delete(files).where(inArray(files.id, found)).run();
+    const { found, versions } = this.tx((q, record) => {
+      const found = q.existingFileIds(unique);
+      for (const id of found) record('file.deleted', this.current(q, id));
+      const versions = q.versionBlobs(found);
+      q.deleteFiles(found);
       return { found, versions };
     });
     await this.deleteBlobs(versions);
@@ -181,28 +183,28 @@ export class FileManager {
 
   /** Makes an older version current again (no bytes are copied). @throws NOT_FOUND */
   restoreVersion(fileId: string, versionId: string): FileView {
-    return this.tx((tx, record) => {
-      const view = this.current(tx, fileId);
-      const target = tx.select().from(fileVersions).where(and(eq(fileVersions.fileId, fileId), eq(fileVersions.id, versionId))).get();
+    return this.tx((q, record) => {
+      const view = this.current(q, fileId);
+      const target = q.findVersion(fileId, versionId)?.version;
       if (!target) throw versionNotFound();
       if (target.id === view.version.id) return view;
       const now = new Date();
-      tx.update(fileVersions).set({ isCurrent: false }).where(eq(fileVersions.fileId, fileId)).run();
-      tx.update(fileVersions).set({ isCurrent: true, updatedAt: now }).where(eq(fileVersions.id, versionId)).run();
-      tx.update(files).set({ currentVersionId: versionId, updatedAt: now }).where(eq(files.id, fileId)).run();
-      return this.updated(tx, record, fileId);
+      q.updateVersionsOf(fileId, { isCurrent: false });
+      q.updateVersion(versionId, { isCurrent: true, updatedAt: now });
+      q.updateFile(fileId, { currentVersionId: versionId, updatedAt: now });
+      return this.updated(q, record, fileId);
     });
   }
 
   /** Deletes a non-current version and its blob. @throws NOT_FOUND; BAD_REQUEST for the current version. */
   async deleteVersion(fileId: string, versionId: string): Promise<void> {
-    const removed = this.tx((tx, record) => {
-      const view = this.current(tx, fileId);
+    const removed = this.tx((q, record) => {
+      const view = this.current(q, fileId);
       if (view.version.id === versionId) throw badRequest('versionId', 'You cannot delete current version of a file.');
-      const target = tx.select().from(fileVersions).where(and(eq(fileVersions.fileId, fileId), eq(fileVersions.id, versionId))).get();
+      const target = q.findVersion(fileId, versionId)?.version;
       if (!target) throw versionNotFound();
       record('file-version.deleted', { file: view.file, version: target });
-      tx.delete(fileVersions).where(eq(fileVersions.id, versionId)).run();
+      q.deleteVersion(versionId);
       return target;
     });
     await this.deleteBlobs([removed]);
@@ -211,45 +213,33 @@ export class FileManager {
   /** Gives a file a new name in its folder (sanitised like uploads). @throws NOT_FOUND, FILE_ALREADY_EXISTS */
   rename(filePath: string, newFileName: string): FileView {
     const name = sanitizeFileName(newFileName);
-    return this.tx((tx, record) => {
-      const file = tx.select().from(files).where(eq(files.filePath, filePath)).get();
+    return this.tx((q, record) => {
+      const file = q.findFileByPath(filePath);
       if (!file) throw fileNotFound();
-      this.relocate(tx, file.id, file.folderPath, name);
-      return this.updated(tx, record, file.id);
+      this.relocate(q, file.id, file.folderPath, name);
+      return this.updated(q, record, file.id);
     });
   }
 
   /** Moves a file into a folder (created if missing), keeping its name. @throws NOT_FOUND, FILE_ALREADY_EXISTS */
   move(sourceFilePath: string, destinationPath: string): FileView {
     const folder = normalizeFolder(destinationPath);
-    return this.tx((tx, record) => {
-      const file = tx.select().from(files).where(eq(files.filePath, sourceFilePath)).get();
+    return this.tx((q, record) => {
+      const file = q.findFileByPath(sourceFilePath);
       if (!file) throw fileNotFound();
-      this.ensureFolders(tx, folder);
-      this.relocate(tx, file.id, folder, file.name);
-      return this.updated(tx, record, file.id);
+      q.ensureFolders(folder, new Date());
+      this.relocate(q, file.id, folder, file.name);
+      return this.updated(q, record, file.id);
     });
   }
 
-  private relocate(tx: Tx, fileId: string, folder: string, name: string): void {
+  private relocate(q: FileTxQueries, fileId: string, folder: string, name: string): void {
     const filePath = joinFilePath(folder, name);
-    const clash = tx.select({ id: files.id }).from(files).where(and(eq(files.filePath, filePath), ne(files.id, fileId))).get();
-    if (clash) throw fileExists(name);
+    if (q.isPathTakenByOther(filePath, fileId)) throw fileExists(name);
     const now = new Date();
-    tx.update(files).set({ filePath, folderPath: folder, name, updatedAt: now }).where(eq(files.id, fileId)).run();
-    tx.update(fileVersions).set({ folderPath: folder, name }).where(eq(fileVersions.fileId, fileId)).run();
-    tx.update(fileVersions).set({ updatedAt: now }).where(and(eq(fileVersions.fileId, fileId), eq(fileVersions.isCurrent, true))).run();
-  }
-
-  private ensureFolders(tx: Tx, folder: string): void {
-    const now = new Date();
-    for (const folderPath of folderChain(folder)) {
-      const parentPath = folderPath.slice(0, folderPath.lastIndexOf('/')) || '/';
-      tx.insert(folders)
-        .values({ id: createObjectId(), folderPath, name: folderPath.split('/').pop() as string, parentPath, createdAt: now, updatedAt: now })
-        .onConflictDoNothing()
-        .run();
-    }
+    q.updateFile(fileId, { filePath, folderPath: folder, name, updatedAt: now });
+    q.updateVersionsOf(fileId, { folderPath: folder, name });
+    q.updateCurrentVersionOf(fileId, { updatedAt: now });
   }
 
   /**
@@ -259,30 +249,30 @@ export class FileManager {
   changeTags(fileIds: readonly string[], tags: readonly string[], mode: 'add' | 'remove'): string[] {
     const wanted = normalizeTags(tags);
     const unique = [...new Set(fileIds)];
-    return this.tx((tx, record) => {
-      const rows = tx.select({ file: files, version: fileVersions }).from(files).innerJoin(fileVersions, eq(fileVersions.id, files.currentVersionId)).where(inArray(files.id, unique)).all();
+    return this.tx((q, record) => {
+      const rows = q.findByIds(unique);
       const missing = unique.filter((id) => !rows.some((r) => r.file.id === id));
       if (missing.length) throw missingFiles(missing);
       const now = new Date();
       for (const { version } of rows) {
         const current = version.tags ?? [];
         const next = mode === 'add' ? normalizeTags([...current, ...wanted]) : current.filter((t) => !wanted.includes(t));
-        tx.update(fileVersions).set({ tags: next.length ? next : null, updatedAt: now }).where(eq(fileVersions.id, version.id)).run();
-        this.updated(tx, record, version.fileId);
+        q.updateVersion(version.id, { tags: next.length ? next : null, updatedAt: now });
+        this.updated(q, record, version.fileId);
       }
       return unique;
     });
   }
 
   /** Creates a folder (and its parents); creating an existing folder returns it. @throws BAD_REQUEST for a bad name. */
-  createFolder(folderName: string, parentFolderPath: string | null | undefined) {
+  createFolder(folderName: string, parentFolderPath: string | null | undefined): FolderRow {
     const parent = normalizeFolder(parentFolderPath);
     if (folderName.includes('/')) throw badRequest('folderName', 'Your request contains invalid folderName parameter. A folder name cannot contain "/".');
     const folder = normalizeFolder(`${parent}/${folderName}`);
     if (folder === parent) throw badRequest('folderName', 'Your request is missing folderName parameter.');
-    return this.tx((tx) => {
-      this.ensureFolders(tx, folder);
-      return tx.select().from(folders).where(eq(folders.folderPath, folder)).get() as typeof folders.$inferSelect;
+    return this.tx((q) => {
+      q.ensureFolders(folder, new Date());
+      return q.findFolder(folder) as FolderRow;
     });
   }
 
@@ -294,25 +284,20 @@ export class FileManager {
   async deleteFolder(folderPath: string, recursive: boolean): Promise<{ deletedFiles: number; deletedFolders: number }> {
     const folder = normalizeFolder(folderPath);
     if (folder === '/') throw badRequest('folderPath', 'The root folder cannot be deleted.');
-    const below = `${folder}/`;
-    const { versions, deletedFiles, deletedFolders } = this.tx((tx, record) => {
-      const row = tx.select().from(folders).where(eq(folders.folderPath, folder)).get();
-      if (!row) throw new AppError('NOT_FOUND', `No folder found with folderPath ${folder}`, { parameter: 'folderPath' });
-      // Everything at or below the folder: `/a` itself, and `/a/` ≤ path < `/a0` as bytes.
-      const within = (column: typeof folders.folderPath | typeof files.folderPath) => or(eq(column, folder), and(gte(column, below), lt(column, `${folder}0`)));
-      const allFolders = tx.select({ id: folders.id }).from(folders).where(within(folders.folderPath)).all();
-      const allFiles = tx.select({ id: files.id }).from(files).where(within(files.folderPath)).all();
-      if (!recursive && (allFiles.length > 0 || allFolders.length > 1)) {
-        throw new AppError('FOLDER_NOT_EMPTY', `The folder ${folder} is not empty (${allFiles.length} files, ${allFolders.length - 1} subfolders); pass recursive: true to delete everything in it.`, {
+    const { versions, deletedFiles, deletedFolders } = this.tx((q, record) => {
+      if (!q.findFolder(folder)) throw new AppError('NOT_FOUND', `No folder found with folderPath ${folder}`, { parameter: 'folderPath' });
+      const allFolders = q.folderIdsWithin(folder);
+      const fileIds = q.fileIdsWithin(folder);
+      if (!recursive && (fileIds.length > 0 || allFolders.length > 1)) {
+        throw new AppError('FOLDER_NOT_EMPTY', `The folder ${folder} is not empty (${fileIds.length} files, ${allFolders.length - 1} subfolders); pass recursive: true to delete everything in it.`, {
           parameter: 'folderPath',
-          details: { files: allFiles.length, subfolders: allFolders.length - 1 },
+          details: { files: fileIds.length, subfolders: allFolders.length - 1 },
         });
       }
-      const fileIds = allFiles.map((f) => f.id);
-      for (const id of fileIds) record('file.deleted', this.current(tx, id));
-      const versions = fileIds.length ? tx.select({ id: fileVersions.id, blobKey: fileVersions.blobKey }).from(fileVersions).where(inArray(fileVersions.fileId, fileIds)).all() : [];
-      if (fileIds.length) tx.delete(files).where(inArray(files.id, fileIds)).run();
-      tx.delete(folders).where(inArray(folders.id, allFolders.map((f) => f.id))).run();
+      for (const id of fileIds) record('file.deleted', this.current(q, id));
+      const versions = q.versionBlobs(fileIds);
+      q.deleteFiles(fileIds);
+      q.deleteFolders(allFolders);
       return { versions, deletedFiles: fileIds.length, deletedFolders: allFolders.length };
     });
     await this.deleteBlobs(versions);

@@ -82,8 +82,8 @@ builder.mutationField('deleteCustomMetadataField', (t) =>
   t.boolean({
     description: 'Deletes the field; values stay on files but are no longer validated or searchable, and the name stays taken.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_r, args, ctx) => {
-      ctx.services.customFields.delete(String(args.id));
+    resolve: async (_r, args, ctx) => {
+      await ctx.services.customFields.delete(String(args.id));
       return true;
     },
   }),

@@ -72,23 +72,21 @@ builder.queryField('duplicates', (t) =>
       fileId: t.arg.id({ required: true }),
       maxDistance: t.arg.int({ defaultValue: 10, description: 'Largest Hamming distance (0-64) that counts as similar.' }),
     },
-    resolve: (_r, args, ctx) => {
-      const view = requireFile(ctx, args.fileId);
+    resolve: async (_r, args, ctx) => {
+      const view = await requireFile(ctx, args.fileId);
       const maxDistance = Math.max(0, Math.min(64, args.maxDistance ?? 10));
-      const exact = view.version.sha256 ? ctx.services.files.findCurrentBySha256(view.version.sha256).filter((v) => v.file.id !== view.file.id) : [];
-      const similar = view.version.pHash
-        ? ctx.services.files
-            .listCurrentPHashes()
+      const exact = view.version.sha256 ? (await ctx.services.files.findCurrentBySha256(view.version.sha256)).filter((v) => v.file.id !== view.file.id) : [];
+      const pHash = view.version.pHash;
+      const nearest = pHash
+        ? (await ctx.services.files.listCurrentPHashes())
             .filter((c) => c.fileId !== view.file.id)
-            .map((c) => ({ fileId: c.fileId, distance: hammingDistance(view.version.pHash as string, c.pHash) }))
+            .map((c) => ({ fileId: c.fileId, distance: hammingDistance(pHash, c.pHash) }))
             .filter((c) => c.distance <= maxDistance)
             .sort((a, b) => a.distance - b.distance)
             .slice(0, 100)
-            .flatMap((c) => {
-              const other = ctx.services.files.findById(c.fileId);
-              return other ? [{ view: other, distance: c.distance }] : [];
-            })
         : [];
+      const found = await Promise.all(nearest.map(async (c) => ({ view: await ctx.services.files.findById(c.fileId), distance: c.distance })));
+      const similar = found.flatMap((c) => (c.view ? [{ view: c.view, distance: c.distance }] : []));
       return { exact, similar };
     },
   }),

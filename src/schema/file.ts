@@ -60,9 +60,9 @@ export function assertFileId(fileId: string): void {
 }
 
 /** The file (current version) with this id. @throws BAD_REQUEST for a malformed id, NOT_FOUND when there is none. */
-export function requireFile(ctx: Context, fileId: string | number): FileView {
+export async function requireFile(ctx: Context, fileId: string | number): Promise<FileView> {
   assertFileId(String(fileId));
-  const view = ctx.services.files.findById(String(fileId));
+  const view = await ctx.services.files.findById(String(fileId));
   if (!view) throw fileNotFound();
   return view;
 }

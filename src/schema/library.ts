@@ -66,7 +66,7 @@ builder.queryField('files', (t) =>
       first: t.arg.int({ defaultValue: 100, description: '1 to 1000.' }),
       after: t.arg.string({ description: 'A cursor from the previous page.' }),
     },
-    resolve: (_root, args, ctx) => {
+    resolve: async (_root, args, ctx) => {
       const first = args.first ?? 100;
       if (first < 1) throw badRequest('first', `Minimum value of first parameter is 1. Value sent is ${first}.`);
       if (first > 1000) throw badRequest('first', `Maximum value of first parameter is 1000. Value sent is ${first}.`);
@@ -79,7 +79,7 @@ builder.queryField('files', (t) =>
         }
       }
       const [direction, key] = (args.sort ?? 'ASC_CREATED').split('_') as ['ASC' | 'DESC', SortKey];
-      const page = ctx.services.listAssets({
+      const page = await ctx.services.listAssets({
         path,
         recursive: args.recursive ?? false,
         fileType: args.fileType ?? 'all',

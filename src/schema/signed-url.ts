@@ -27,12 +27,12 @@ builder.queryField('signedUrl', (t) =>
       versionId: t.arg.id({ description: 'A non-current version (`ik-obj-version`).' }),
       expireSeconds: t.arg.int({ description: 'Valid for this many seconds from now; without it the URL never expires.' }),
     },
-    resolve: (_r, args, ctx) => {
-      const view = requireFile(ctx, args.fileId);
+    resolve: async (_r, args, ctx) => {
+      const view = await requireFile(ctx, args.fileId);
       if (args.expireSeconds != null && args.expireSeconds < 1) throw badRequest('expireSeconds', 'expireSeconds must be at least 1.');
       if (args.versionId != null) {
         if (!isObjectId(String(args.versionId))) throw badRequest('versionId', 'Your request contains invalid versionId parameter.');
-        if (!ctx.services.files.findVersion(view.file.id, String(args.versionId))) throw versionNotFound();
+        if (!(await ctx.services.files.findVersion(view.file.id, String(args.versionId)))) throw versionNotFound();
       }
       const tr = args.transformation ? printTransformation(parseTransformation(args.transformation)) : undefined;
       const version = args.versionId == null || args.versionId === view.file.currentVersionId ? '' : `?${VERSION_QUERY_PARAM}=${args.versionId}`;

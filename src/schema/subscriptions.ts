@@ -49,8 +49,8 @@ builder.subscriptionField('extensionStatus', (t) =>
     subscribe: async function* (_root, args, ctx) {
       const fileId = String(args.fileId);
       assertFileId(fileId);
-      const read = () => {
-        const view = ctx.services.files.findById(fileId);
+      const read = async () => {
+        const view = await ctx.services.files.findById(fileId);
         if (!view) throw fileNotFound();
         return view.version.extensionStatus ?? {};
       };
@@ -58,7 +58,7 @@ builder.subscriptionField('extensionStatus', (t) =>
       let last = '';
       try {
         for (;;) {
-          const status = read();
+          const status = await read();
           const key = JSON.stringify(status);
           if (key !== last) {
             last = key;

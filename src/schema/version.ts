@@ -8,9 +8,9 @@ builder.queryField('fileVersions', (t) =>
     type: [FileRef],
     description: 'Every version of a file, oldest first. Non-current versions have `isCurrentVersion: false` and a `url` that names the version.',
     args: { fileId: t.arg.id({ required: true }) },
-    resolve: (_root, { fileId }, ctx) => {
+    resolve: async (_root, { fileId }, ctx) => {
       assertFileId(String(fileId));
-      const versions = ctx.services.files.listVersions(String(fileId));
+      const versions = await ctx.services.files.listVersions(String(fileId));
       if (!versions) throw fileNotFound();
       return versions;
     },
@@ -23,12 +23,12 @@ builder.queryField('fileVersion', (t) =>
     nullable: true,
     description: 'One version of a file.',
     args: { fileId: t.arg.id({ required: true }), versionId: t.arg.id({ required: true }) },
-    resolve: (_root, { fileId, versionId }, ctx) => {
+    resolve: async (_root, { fileId, versionId }, ctx) => {
       assertFileId(String(fileId));
       if (!isObjectId(String(versionId))) throw badRequest('versionId', 'Your request contains invalid versionId parameter.');
-      const view = ctx.services.files.findVersion(String(fileId), String(versionId));
+      const view = await ctx.services.files.findVersion(String(fileId), String(versionId));
       if (!view) {
-        if (!ctx.services.files.findById(String(fileId))) throw fileNotFound();
+        if (!(await ctx.services.files.findById(String(fileId)))) throw fileNotFound();
         throw versionNotFound();
       }
       return view;

@@ -1,11 +1,9 @@
-import { count, eq } from 'drizzle-orm';
 import { AppError } from '../errors.js';
-import type { Db } from '../db/client.js';
-import type { FileView } from '../db/repos/file-repo.js';
-import { type AITag, type ExtensionState, fileVersions, files, folders } from '../db/schema.js';
+import type { Db, Tx } from '../db/client.js';
+import { FileTxQueries, type FileView } from '../db/repos/file-repo.js';
+import type { AITag, ExtensionState, FileRow } from '../db/schema.js';
 import type { FileAnalysis } from './analyze-file.js';
-import { createObjectId } from './ids.js';
-import { folderChain, joinFilePath } from './naming.js';
+import { joinFilePath } from './naming.js';
 
 export const MAX_VERSIONS = 100;
 
@@ -35,7 +33,7 @@ export interface NewVersion extends FileAnalysis {
   /** Commit only if this is still the file's current version (for versions Stowage makes from another one). */
   onlyOnTopOf?: { fileId: string; versionId: string };
   /** Runs inside the transaction once the rows are written (to queue events that commit with them). */
-  onCommit?: (tx: Parameters<Parameters<Db['transaction']>[0]>[0], view: FileView, created: boolean) => void;
+  onCommit?: (tx: Tx, view: FileView, created: boolean) => void;
 }
 
 /** The file changed (a newer version, a move, a deletion) since the version a derived one was made from. */
@@ -65,19 +63,14 @@ export const versionLimitReached = (filePath: string) =>
 export function commitVersion(db: Db, v: NewVersion, now = new Date()): FileView {
   return db.transaction(
     (tx) => {
-      for (const folderPath of folderChain(v.folder)) {
-        const parentPath = folderPath.slice(0, folderPath.lastIndexOf('/')) || '/';
-        tx.insert(folders)
-          .values({ id: createObjectId(), folderPath, name: folderPath.split('/').pop() as string, parentPath, createdAt: now, updatedAt: now })
-          .onConflictDoNothing()
-          .run();
-      }
+      const q = new FileTxQueries(tx);
+      q.ensureFolders(v.folder, now);
 
       let name = v.chooseName();
-      let existing = tx.select().from(files).where(eq(files.filePath, joinFilePath(v.folder, name))).get();
+      let existing = q.findFileByPath(joinFilePath(v.folder, name));
       for (let attempt = 0; existing && v.useUniqueFileName && attempt < 10; attempt++) {
         name = v.chooseName();
-        existing = tx.select().from(files).where(eq(files.filePath, joinFilePath(v.folder, name))).get();
+        existing = q.findFileByPath(joinFilePath(v.folder, name));
       }
       const filePath = joinFilePath(v.folder, name);
       const base = v.onlyOnTopOf;
@@ -117,41 +110,27 @@ export function commitVersion(db: Db, v: NewVersion, now = new Date()): FileView
 
       if (!existing) {
         const file = { id: v.versionId, filePath, folderPath: v.folder, name, currentVersionId: v.versionId, versionCounter: 1, createdAt: now, updatedAt: now };
-        tx.insert(files).values(file).run();
-        const version = tx
-          .insert(fileVersions)
-          .values({ ...attributes, fileId: file.id, fileCreatedAt: now, number: 1, tags: v.tags, aiTags: null, customMetadata: v.resolveCustomMetadata(null) })
-          .returning()
-          .get();
+        q.insertFile(file);
+        const version = q.insertVersion({ ...attributes, fileId: file.id, fileCreatedAt: now, number: 1, tags: v.tags, aiTags: null, customMetadata: v.resolveCustomMetadata(null) });
         v.onCommit?.(tx, { file, version }, true);
         return { file, version };
       }
 
       if (!v.overwriteFile) throw fileAlreadyExists();
-      const versionCount = tx.select({ n: count() }).from(fileVersions).where(eq(fileVersions.fileId, existing.id)).get()?.n ?? 0;
-      if (versionCount >= MAX_VERSIONS) throw versionLimitReached(filePath);
-      const previous = tx.select().from(fileVersions).where(eq(fileVersions.id, existing.currentVersionId)).get();
+      if (q.countVersions(existing.id) >= MAX_VERSIONS) throw versionLimitReached(filePath);
+      const previous = q.findVersionRow(existing.currentVersionId);
       const number = existing.versionCounter + 1;
-      tx.update(fileVersions).set({ isCurrent: false }).where(eq(fileVersions.fileId, existing.id)).run();
-      const version = tx
-        .insert(fileVersions)
-        .values({
-          ...attributes,
-          fileId: existing.id,
-          fileCreatedAt: existing.createdAt,
-          number,
-          customMetadata: v.resolveCustomMetadata(previous?.customMetadata ?? null),
-          tags: v.tags ?? (v.overwriteTags ? null : (previous?.tags ?? null)),
-          aiTags: v.overwriteAITags ? null : ((previous?.aiTags as AITag[] | null) ?? null),
-        })
-        .returning()
-        .get();
-      const file = tx
-        .update(files)
-        .set({ currentVersionId: version.id, versionCounter: number, updatedAt: now })
-        .where(eq(files.id, existing.id))
-        .returning()
-        .get();
+      q.updateVersionsOf(existing.id, { isCurrent: false });
+      const version = q.insertVersion({
+        ...attributes,
+        fileId: existing.id,
+        fileCreatedAt: existing.createdAt,
+        number,
+        customMetadata: v.resolveCustomMetadata(previous?.customMetadata ?? null),
+        tags: v.tags ?? (v.overwriteTags ? null : (previous?.tags ?? null)),
+        aiTags: v.overwriteAITags ? null : ((previous?.aiTags as AITag[] | null) ?? null),
+      });
+      const file = q.updateFile(existing.id, { currentVersionId: version.id, versionCounter: number, updatedAt: now }) as FileRow;
       v.onCommit?.(tx, { file, version }, false);
       return { file, version };
     },

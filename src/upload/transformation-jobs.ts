@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import type { FileRepo, FileView } from '../db/repos/file-repo.js';
 import type { Derivative } from '../delivery/derivative.js';
 import type { TransformedImages } from '../delivery/transformed-image.js';
@@ -19,8 +19,6 @@ import { parseTransformation } from '../transform/transform-plan.js';
 import { createEventEnvelope, type WebhookOutbox } from '../webhooks/outbox.js';
 import { VersionSupersededError } from './commit.js';
 import type { PostTransformation, UploadTransformation } from './upload-transformation.js';
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export const PRE_TRANSFORM_JOB = 'upload.pre-transform';
 export const POST_TRANSFORM_JOB = 'upload.post-transform';
@@ -115,14 +113,14 @@ export class UploadTransformationJobs {
   }
 
   private async runPre(payload: PrePayload): Promise<void> {
-    const view = this.deps.files.findVersion(payload.fileId, payload.versionId);
+    const view = await this.deps.files.findVersion(payload.fileId, payload.versionId);
     if (!view) return; // deleted meanwhile: nothing to report on
     let derivative: Derivative;
     try {
       derivative = await this.deps.videos.video(view.version, parseTransformation(payload.value));
     } catch (error) {
       if (!isPermanent(error)) throw error;
-      this.preRefused(payload, view, error);
+      await this.preRefused(payload, view, error);
       return;
     }
     let added: FileView;
@@ -131,11 +129,11 @@ export class UploadTransformationJobs {
     } catch (error) {
       // Over the size limit: a retry would make the same bytes.
       if (isPermanent(error)) {
-        this.preRefused(payload, view, error);
+        await this.preRefused(payload, view, error);
         return;
       }
       if (!(error instanceof VersionSupersededError)) throw error;
-      const current = this.deps.files.findById(payload.fileId);
+      const current = await this.deps.files.findById(payload.fileId);
       // A run of this job that died after adding its version: finish what it left undone.
       if (current && current.version.sha256 === (await this.sha256Of(derivative.key))) {
         added = current;
@@ -159,13 +157,13 @@ export class UploadTransformationJobs {
   }
 
   /** The input itself cannot be pre-transformed (or its result not stored): reported at once, never retried. */
-  private preRefused(payload: PrePayload, view: FileView, error: unknown): void {
+  private async preRefused(payload: PrePayload, view: FileView, error: unknown): Promise<void> {
     this.deps.log.warn({ err: error, fileId: payload.fileId }, `Pre-transformation of ${view.file.filePath} failed`);
-    this.preFailed(payload, 'encoding_failed');
+    await this.preFailed(payload, 'encoding_failed');
   }
 
-  private preFailed(payload: PrePayload, reason: FailureReason): void {
-    const view = this.deps.files.findVersion(payload.fileId, payload.versionId);
+  private async preFailed(payload: PrePayload, reason: FailureReason): Promise<void> {
+    const view = await this.deps.files.findVersion(payload.fileId, payload.versionId);
     this.deps.db.transaction((tx) =>
       this.emit(
         tx,
@@ -178,14 +176,14 @@ export class UploadTransformationJobs {
   }
 
   private async runPost(payload: PostPayload): Promise<void> {
-    const view = this.deps.files.findVersion(payload.fileId, payload.versionId);
+    const view = await this.deps.files.findVersion(payload.fileId, payload.versionId);
     if (!view) return;
     try {
       await this.render(view, payload.item);
     } catch (error) {
       if (!isPermanent(error)) throw error;
       this.deps.log.warn({ err: error, fileId: payload.fileId }, `Post-transformation ${payload.item.type} of ${view.file.filePath} failed`);
-      this.postFailed(payload, 'encoding_failed');
+      await this.postFailed(payload, 'encoding_failed');
       return;
     }
     this.deps.db.transaction((tx) =>
@@ -194,8 +192,8 @@ export class UploadTransformationJobs {
     this.deps.notifyJobs();
   }
 
-  private postFailed(payload: PostPayload, reason: FailureReason): void {
-    const view = this.deps.files.findVersion(payload.fileId, payload.versionId);
+  private async postFailed(payload: PostPayload, reason: FailureReason): Promise<void> {
+    const view = await this.deps.files.findVersion(payload.fileId, payload.versionId);
     this.deps.db.transaction((tx) =>
       this.emit(
         tx,

@@ -101,13 +101,13 @@ async function receiveUpload(deps: UploadDeps, params: UploadParams, limit: Byte
   const { config, store } = deps;
   const request = parseUploadRequest(params);
   const exactName = request.baseName;
-  const fields = deps.customFields.list();
+  const fields = await deps.customFields.list();
   if (request.customMetadata) assertValidCustomMetadata(request.customMetadata, fields, { parameter: 'customMetadata', allowNull: false });
 
   if (!request.useUniqueFileName) {
-    const existing = deps.files.findByPath(joinFilePath(request.folder, exactName));
+    const existing = await deps.files.findByPath(joinFilePath(request.folder, exactName));
     if (existing && !request.overwriteFile) throw fileAlreadyExists();
-    if (existing && deps.files.countVersions(existing.file.id) >= MAX_VERSIONS) throw versionLimitReached(existing.file.filePath);
+    if (existing && (await deps.files.countVersions(existing.file.id)) >= MAX_VERSIONS) throw versionLimitReached(existing.file.filePath);
   }
 
   const maxAnyBytes = maxBytesOfAny(config);
@@ -209,7 +209,7 @@ async function receiveUpload(deps: UploadDeps, params: UploadParams, limit: Byte
   deps.notifyJobs();
   if (request.extensions.length === 0) return view;
   await deps.extensions.trySync(view, request.extensions, request.webhookUrl);
-  return deps.files.findVersion(view.file.id, view.version.id) ?? view;
+  return (await deps.files.findVersion(view.file.id, view.version.id)) ?? view;
 }
 
 /**
@@ -226,7 +226,7 @@ export async function addVersionFromStream(
   extensionStatus: Record<string, ExtensionState> | null,
   options: { sizeLimited?: boolean } = {},
 ): Promise<FileView> {
-  const current = deps.files.findById(of.file.id);
+  const current = await deps.files.findById(of.file.id);
   if (current?.version.id !== of.version.id) {
     body.destroy();
     throw new VersionSupersededError(`${of.file.filePath} no longer has version ${of.version.id} as its current version`);

@@ -1,7 +1,6 @@
-import { eq } from 'drizzle-orm';
 import got from 'got';
 import type { Db } from '../db/client.js';
-import { type WebhookAttempt, webhookDeliveries } from '../db/schema.js';
+import { WebhookRepo } from '../db/repos/webhook-repo.js';
 import type { PayloadOf } from '../jobs/job-kind.js';
 import type { JobHandler } from '../jobs/job-runner.js';
 import { type AddressAllowlist, createGuardedAgents } from '../upload/ip-guard.js';
@@ -35,17 +34,14 @@ export interface WebhookMetrics {
 export function createWebhookHandler(db: Db, options: WebhookDeliveryOptions): JobHandler<PayloadOf<typeof webhookJob>> {
   const agent = createGuardedAgents(options.allowlist);
   const retryDelay = (attempt: number) => Math.min(60 * 60 * 1000, options.retryBaseMs * 2 ** Math.max(0, attempt - 1));
-  const record = (id: string, attempt: WebhookAttempt, status: 'pending' | 'delivered' | 'failed') => {
-    const row = db.select({ attempts: webhookDeliveries.attempts }).from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).get();
-    db.update(webhookDeliveries).set({ attempts: [...(row?.attempts ?? []), attempt], status, updatedAt: new Date() }).where(eq(webhookDeliveries.id, id)).run();
-  };
+  const webhooks = new WebhookRepo(db);
   return {
     concurrency: 4,
     leaseMs: options.timeoutMs + 30_000,
     retryDelayMs: retryDelay,
     async run(job) {
       const id = job.payload.deliveryId;
-      const delivery = db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).get();
+      const delivery = await webhooks.findDelivery(id);
       if (!delivery || delivery.status !== 'pending') return;
       const started = Date.now();
       let statusCode: number | null = null;
@@ -68,11 +64,11 @@ export function createWebhookHandler(db: Db, options: WebhookDeliveryOptions): J
       const attempt = { at: new Date(started).toISOString(), statusCode, error, durationMs: Date.now() - started };
       if (!error) {
         options.metrics?.attempted('delivered');
-        return record(id, attempt, 'delivered');
+        return webhooks.recordAttempt(id, attempt, 'delivered', new Date());
       }
       const giveUp = Date.now() + retryDelay(job.attempt) - delivery.createdAt.getTime() > options.retryWindowMs;
       options.metrics?.attempted(giveUp ? 'failed' : 'retrying');
-      record(id, attempt, giveUp ? 'failed' : 'pending');
+      await webhooks.recordAttempt(id, attempt, giveUp ? 'failed' : 'pending', new Date());
       if (!giveUp) throw new Error(`Webhook to ${delivery.url} failed: ${error}`);
     },
   };

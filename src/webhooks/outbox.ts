@@ -1,12 +1,10 @@
-import { desc, eq } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import { type WebhookDeliveryRow, type WebhookEndpointRow, webhookDeliveries, webhookEndpoints } from '../db/schema.js';
+import type { Db, Tx } from '../db/client.js';
+import { WebhookRepo } from '../db/repos/webhook-repo.js';
+import type { WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.js';
 import { z } from 'zod';
 import { defineJobKind } from '../jobs/job-kind.js';
 import type { JobOutbox } from '../jobs/job-outbox.js';
 import { createObjectId } from '../upload/ids.js';
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export const WEBHOOK_JOB = 'webhook';
 
@@ -30,14 +28,19 @@ export const createEventEnvelope = (type: string, data: Record<string, unknown>,
  * they describe, so a delivery is never lost to a crash; the `webhook` job sends and retries it.
  */
 export class WebhookOutbox {
+  private readonly webhooks: WebhookRepo;
+
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly queue: JobOutbox,
     private readonly configuredUrls: readonly string[],
-  ) {}
+  ) {
+    this.webhooks = new WebhookRepo(db);
+  }
 
-  endpoints(tx: Pick<Db, 'select'> = this.db): { url: string; events: string[] | null }[] {
-    const stored = tx.select().from(webhookEndpoints).all();
+  /** The account's endpoints inside `tx`: those configured (every event), then those added through the API. */
+  private endpoints(tx: Tx): { url: string; events: string[] | null }[] {
+    const stored = this.webhooks.inTx(tx).listEndpoints();
     return [...this.configuredUrls.map((url) => ({ url, events: null })), ...stored.map((e) => ({ url: e.url, events: e.events }))];
   }
 
@@ -52,25 +55,28 @@ export class WebhookOutbox {
   toUrl(tx: Tx, url: string, event: OutgoingEvent): void {
     const id = createObjectId();
     const now = new Date();
-    tx.insert(webhookDeliveries)
-      .values({ id, eventId: event.id, eventType: event.type, url, body: JSON.stringify(event.body), status: 'pending', attempts: [], createdAt: now, updatedAt: now })
-      .run();
+    this.webhooks
+      .inTx(tx)
+      .insertDelivery({ id, eventId: event.id, eventType: event.type, url, body: JSON.stringify(event.body), status: 'pending', attempts: [], createdAt: now, updatedAt: now });
     this.queue.enqueue(webhookJob, { deliveryId: id }, { maxAttempts: 1000 }, tx);
   }
 
-  list(limit: number): WebhookDeliveryRow[] {
-    return this.db.select().from(webhookDeliveries).orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id)).limit(limit).all();
+  /** The `limit` newest deliveries, newest first. */
+  list(limit: number): Promise<WebhookDeliveryRow[]> {
+    return this.webhooks.listDeliveries(limit);
   }
 
-  storedEndpoints(): WebhookEndpointRow[] {
-    return this.db.select().from(webhookEndpoints).all();
+  /** The endpoints added through the API (not the configured ones). */
+  storedEndpoints(): Promise<WebhookEndpointRow[]> {
+    return this.webhooks.listEndpoints();
   }
 
-  addEndpoint(url: string, events: string[] | null): WebhookEndpointRow {
-    return this.db.insert(webhookEndpoints).values({ id: createObjectId(), url, events, createdAt: new Date() }).returning().get();
+  addEndpoint(url: string, events: string[] | null): Promise<WebhookEndpointRow> {
+    return this.webhooks.addEndpoint({ id: createObjectId(), url, events, createdAt: new Date() });
   }
 
-  removeEndpoint(id: string): boolean {
-    return this.db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id)).run().changes > 0;
+  /** @returns false when there was no endpoint with `id`. */
+  removeEndpoint(id: string): Promise<boolean> {
+    return this.webhooks.removeEndpoint(id);
   }
 }

@@ -47,6 +47,8 @@ describe('/metrics', () => {
   it('counts a successful upload with its bytes, its analysis, and the GraphQL request that made it', async () => {
     const res = await uploadMultipart(jpeg, 'counted.jpg');
     expect(res.errors).toBeUndefined();
+    // Counted when the server's response finishes, which can be just after the client has read it.
+    await expect.poll(async () => (await scrape()).value('stowage_http_requests_total', { route: 'graphql', method: 'POST', status: '2xx' }) ?? 0).toBeGreaterThanOrEqual(1);
     const s = await scrape();
     expect(s.value('stowage_uploads_total', { source: 'multipart', outcome: 'success' })).toBe(1);
     expect(s.value('stowage_upload_bytes_total', { source: 'multipart', outcome: 'success' })).toBe(jpeg.length);
@@ -89,6 +91,8 @@ describe('/metrics', () => {
     expect(thumbnail.status).toBe(200);
     const thumbnailBytes = (await thumbnail.arrayBuffer()).byteLength;
 
+    // A request is counted when the server's response finishes, which can be just after the client has read it.
+    await expect.poll(async () => (await scrape()).value('stowage_http_requests_total', { route: 'delivery', method: 'GET', status: '2xx' })).toBe(3);
     const s = await scrape();
     expect(s.value('stowage_http_requests_total', { route: 'delivery', method: 'GET', status: '2xx' })).toBe(3);
     expect(s.value('stowage_http_requests_total', { route: 'delivery', method: 'GET', status: '4xx' })).toBe(1);

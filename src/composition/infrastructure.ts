@@ -1,0 +1,113 @@
+import path from 'node:path';
+import { type FfmpegPaths, resolveFfmpegPaths } from '../analysis/binaries.js';
+import { type Clock, systemClock } from '../clock.js';
+import type { Config } from '../config.js';
+import { type Db, openDatabase } from '../db/client.js';
+import { DerivativeCache } from '../delivery/derivative-cache.js';
+import { createEventBus, type EventBus } from '../events/pubsub.js';
+import { createModelHosts, type ModelHosts } from '../extensions/model-hosts.js';
+import type { JobQueue } from '../jobs/job-queue.js';
+import { SqliteJobQueue } from '../jobs/sqlite-job-queue.js';
+import { createLogger, type Logger } from '../logger.js';
+import { createMetrics, type Metrics } from '../metrics/metrics.js';
+import { resolvePrivateKeys, resolveWebhookSecret } from '../private-key.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { LocalBlobStore } from '../storage/local-blob-store.js';
+import { ensurePrivateDir } from '../storage/private-files.js';
+
+/** The parts of the infrastructure a caller (a test, a benchmark) may bring instead of having them opened. */
+export interface InfrastructureOverrides {
+  store?: BlobStore;
+  logger?: Logger;
+  /** The live event bus; in-memory by default (share one to connect several apps, as Redis would). */
+  bus?: EventBus;
+  /**
+   * An already-open, migrated database on a file (as `openDatabase` returns it), used instead of `stowage.db` in
+   * the data directory; its opener closes it, the app never does. Apps given the same handle share one library.
+   */
+  db?: Db;
+  /** The job queue (outbox and transport); on the database by default. */
+  queue?: JobQueue;
+  /** The time jobs, the janitor and the derivative cache schedule by; the system clock by default. */
+  clock?: Clock;
+}
+
+/** What the services run on: storage, messaging, time, and the process-wide handles (logs, metrics, secrets). */
+export interface Infrastructure {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  metrics: Metrics;
+  /** The API keys requests authenticate with (generated into the data directory when none are configured). */
+  privateKeys: readonly string[];
+  webhookSecret: string;
+  db: Db;
+  /** The file `db` has open, which `/readyz` checks is still in place. */
+  databaseFile: string;
+  /** The blob store as it is. */
+  store: BlobStore;
+  /** The blob store with derivatives kept in the bounded ledger: what producers of derivatives and delivery use. */
+  derived: DerivativeCache;
+  bus: EventBus;
+  queue: JobQueue;
+  /** The child processes local models run in, started on first use, so inference never blocks the event loop. */
+  modelHosts: ModelHosts;
+  ffmpeg: FfmpegPaths;
+  /** Aborted on close: kills the ffmpeg renders and frame grabs still running. */
+  closing: AbortController;
+  /** Stops the model processes, writes the derivative cache's pending hits, and closes the database it opened. */
+  close(): Promise<void>;
+}
+
+/** Opens what the app runs on, from the configuration, except what `overrides` brings. Starts no background work. */
+export async function createInfrastructure(config: Config, overrides: InfrastructureOverrides = {}): Promise<Infrastructure> {
+  const log = overrides.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
+  const clock = overrides.clock ?? systemClock;
+  ensurePrivateDir(config.dataDir);
+  const privateKeys = resolvePrivateKeys(config.privateKeys, config.dataDir, (key, file) => {
+    process.stdout.write(`\nGenerated a private API key (stored in ${file}); it is shown only this once:\n\n    ${key}\n\n`);
+  });
+  const webhookSecret = resolveWebhookSecret(config.webhooks.secret, config.dataDir, (secret, file) => {
+    process.stdout.write(`Generated a webhook signing secret (stored in ${file}):\n\n    ${secret}\n\n`);
+  });
+  // Resolved before anything is opened: a missing ffmpeg build fails the start with nothing to close.
+  const ffmpeg = resolveFfmpegPaths({ STOWAGE_FFMPEG_PATH: config.analysis.ffmpegPath, STOWAGE_FFPROBE_PATH: config.analysis.ffprobePath });
+  const metrics = createMetrics();
+  const { db, databaseFile, closeDb } = overrides.db
+    ? { db: overrides.db, databaseFile: fileOf(overrides.db), closeDb: () => {} }
+    : openOwnDatabase(path.join(config.dataDir, 'stowage.db'));
+  const store = overrides.store ?? new LocalBlobStore(path.join(config.dataDir, 'blobs'));
+  // Derivatives are stored and found through the cache, which bounds them and drops those of deleted versions.
+  const derived = new DerivativeCache(db, store, { maxBytes: config.derivativeCache.maxBytes, log, metrics: metrics.derivativeCache, clock });
+  const modelHosts = createModelHosts();
+  return {
+    config,
+    log,
+    clock,
+    metrics,
+    privateKeys,
+    webhookSecret,
+    db,
+    databaseFile,
+    store,
+    derived,
+    bus: overrides.bus ?? createEventBus(),
+    queue: overrides.queue ?? new SqliteJobQueue(db, () => clock.now()),
+    modelHosts,
+    ffmpeg,
+    closing: new AbortController(),
+    close: async () => {
+      await modelHosts.close();
+      derived.close();
+      closeDb();
+    },
+  };
+}
+
+function openOwnDatabase(databaseFile: string): { db: Db; databaseFile: string; closeDb: () => void } {
+  const { db, close } = openDatabase(databaseFile);
+  return { db, databaseFile, closeDb: close };
+}
+
+/** The file a better-sqlite3 handle has open (drizzle keeps the driver's handle as `$client`, untyped on `Db`). */
+const fileOf = (db: Db): string => (db as Db & { $client: { name: string } }).$client.name;
