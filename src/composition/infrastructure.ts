@@ -2,7 +2,8 @@ import path from 'node:path';
 import { type FfmpegPaths, resolveFfmpegPaths } from '../analysis/binaries.js';
 import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config.js';
-import { type Db, openDatabase } from '../db/client.js';
+import { type Db, databaseFileOf, openDatabase } from '../db/client.js';
+import { createSqliteTransactor, type Transactor } from '../db/transactor.js';
 import { DerivativeCache } from '../delivery/derivative-cache.js';
 import { createEventBus, type EventBus } from '../events/pubsub.js';
 import { createModelHosts, type ModelHosts } from '../extensions/model-hosts.js';
@@ -23,7 +24,8 @@ export interface InfrastructureOverrides {
   bus?: EventBus;
   /**
    * An already-open, migrated database on a file (as `openDatabase` returns it), used instead of `stowage.db` in
-   * the data directory; its opener closes it, the app never does. Apps given the same handle share one library.
+   * the data directory; its opener closes it, the app never does. Apps given the same handle share one library, and
+   * one queue of transactions on it.
    */
   db?: Db;
   /** The job queue (outbox and transport); on the database by default. */
@@ -41,8 +43,12 @@ export interface Infrastructure {
   /** The API keys requests authenticate with (generated into the data directory when none are configured). */
   privateKeys: readonly string[];
   webhookSecret: string;
-  db: Db;
-  /** The file `db` has open, which `/readyz` checks is still in place. */
+  /**
+   * The database: transactions and writes one at a time on its writer connection (whose mutex keeps other requests
+   * out of an open transaction), reads outside transactions on a reader connection.
+   */
+  transactor: Transactor;
+  /** The file the database has open, which `/readyz` checks is still in place. */
   databaseFile: string;
   /** The blob store as it is. */
   store: BlobStore;
@@ -74,11 +80,12 @@ export async function createInfrastructure(config: Config, overrides: Infrastruc
   const ffmpeg = resolveFfmpegPaths({ STOWAGE_FFMPEG_PATH: config.analysis.ffmpegPath, STOWAGE_FFPROBE_PATH: config.analysis.ffprobePath });
   const metrics = createMetrics();
   const { db, databaseFile, closeDb } = overrides.db
-    ? { db: overrides.db, databaseFile: fileOf(overrides.db), closeDb: () => {} }
+    ? { db: overrides.db, databaseFile: databaseFileOf(overrides.db), closeDb: () => {} }
     : openOwnDatabase(path.join(config.dataDir, 'stowage.db'));
+  const transactor = createSqliteTransactor(db);
   const store = overrides.store ?? new LocalBlobStore(path.join(config.dataDir, 'blobs'));
   // Derivatives are stored and found through the cache, which bounds them and drops those of deleted versions.
-  const derived = new DerivativeCache(db, store, { maxBytes: config.derivativeCache.maxBytes, log, metrics: metrics.derivativeCache, clock });
+  const derived = new DerivativeCache(transactor, store, { maxBytes: config.derivativeCache.maxBytes, log, metrics: metrics.derivativeCache, clock });
   const modelHosts = createModelHosts();
   return {
     config,
@@ -87,18 +94,19 @@ export async function createInfrastructure(config: Config, overrides: Infrastruc
     metrics,
     privateKeys,
     webhookSecret,
-    db,
+    transactor,
     databaseFile,
     store,
     derived,
     bus: overrides.bus ?? createEventBus(),
-    queue: overrides.queue ?? new SqliteJobQueue(db, () => clock.now()),
+    queue: overrides.queue ?? new SqliteJobQueue(transactor, () => clock.now()),
     modelHosts,
     ffmpeg,
     closing: new AbortController(),
     close: async () => {
       await modelHosts.close();
-      derived.close();
+      await derived.close();
+      transactor.close();
       closeDb();
     },
   };
@@ -108,6 +116,3 @@ function openOwnDatabase(databaseFile: string): { db: Db; databaseFile: string; 
   const { db, close } = openDatabase(databaseFile);
   return { db, databaseFile, closeDb: close };
 }
-
-/** The file a better-sqlite3 handle has open (drizzle keeps the driver's handle as `$client`, untyped on `Db`). */
-const fileOf = (db: Db): string => (db as Db & { $client: { name: string } }).$client.name;

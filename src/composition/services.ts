@@ -52,10 +52,10 @@ export interface AppServices {
 
 /** Builds the services on `infra` and registers every job handler; starts nothing (see {@link AppServices.start}). */
 export function createServices(infra: Infrastructure, overrides: ServiceOverrides = {}): AppServices {
-  const { config, log, clock, metrics, db, store, derived, bus, queue, modelHosts, ffmpeg, closing } = infra;
-  const files = new FileRepo(db);
+  const { config, log, clock, metrics, transactor, store, derived, bus, queue, modelHosts, ffmpeg, closing } = infra;
+  const files = new FileRepo(transactor);
   const allowlist = new AddressAllowlist(config.urlFetch.allowlist);
-  const customFields = new CustomFieldService(db);
+  const customFields = new CustomFieldService(transactor);
   const analysis: AnalysisDeps = {
     maxImagePixels: config.limits.maxImagePixels,
     ffprobePath: ffmpeg.ffprobe,
@@ -67,10 +67,10 @@ export function createServices(infra: Infrastructure, overrides: ServiceOverride
     metrics: metrics.analysis,
   };
   const runner = new JobRunner(queue, log, clock);
-  const outbox = new WebhookOutbox(db, queue, config.webhooks.urls);
+  const outbox = new WebhookOutbox(transactor, queue, config.webhooks.urls);
   const events = new LibraryEvents(outbox, bus, config.urlEndpoint);
   const extensions = new ExtensionService({
-    db,
+    transactor,
     files,
     store,
     queue,
@@ -102,7 +102,7 @@ export function createServices(infra: Infrastructure, overrides: ServiceOverride
   const jobWaitMs = config.transform.videoJobTimeoutMs;
   const jobVideoOptions = { ...videoOptions, ffmpeg: { ...videoOptions.ffmpeg, timeoutMs: jobWaitMs } };
   const transformations = new UploadTransformationJobs({
-    db,
+    transactor,
     files,
     store,
     queue,
@@ -116,7 +116,7 @@ export function createServices(infra: Infrastructure, overrides: ServiceOverride
     leaseMs: 2 * jobWaitMs + 60_000,
   });
   const uploadDeps: UploadDeps = {
-    db,
+    transactor,
     files,
     store,
     config,
@@ -134,7 +134,7 @@ export function createServices(infra: Infrastructure, overrides: ServiceOverride
     imageRenders,
     metrics: metrics.uploads,
   };
-  runner.register(webhookJob, createWebhookHandler(db, { secret: infra.webhookSecret, timeoutMs: config.webhooks.timeoutMs, retryWindowMs: config.webhooks.retryWindowMs, retryBaseMs: config.webhooks.retryBaseMs, allowlist, metrics: metrics.webhooks }));
+  runner.register(webhookJob, createWebhookHandler(transactor, { secret: infra.webhookSecret, timeoutMs: config.webhooks.timeoutMs, retryWindowMs: config.webhooks.retryWindowMs, retryBaseMs: config.webhooks.retryBaseMs, allowlist, metrics: metrics.webhooks }));
   for (const { kind, handler: jobHandler } of [...extensions.handlers(), ...transformations.handlers()]) runner.register(kind, jobHandler);
   // What a crash leaves behind is collected by a leased job (one process at a time), never at start.
   const janitor = new Janitor({ store, files, derived, queue, log, metrics: metrics.janitor, clock, ...config.janitor });
@@ -149,8 +149,8 @@ export function createServices(infra: Infrastructure, overrides: ServiceOverride
       bus,
       outbox,
       webhookSecret: infra.webhookSecret,
-      listAssets: async (options) => listAssets(db, sqliteDialect, await customFields.list(), options),
-      manager: new FileManager(db, store, customFields, events, () => uploadDeps.notifyJobs(), extensions),
+      listAssets: async (options) => listAssets(transactor.reader, sqliteDialect, await customFields.list(), options),
+      manager: new FileManager(transactor, store, customFields, events, () => uploadDeps.notifyJobs(), extensions),
       folders: (folderPath) => files.listFolders(normalizeFolder(folderPath)),
       uploadFile: (params) => uploadFile(uploadDeps, params),
     },

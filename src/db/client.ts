@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { ensurePrivateFile, tightenMode } from '../storage/private-files.js';
 import * as schema from './schema.js';
@@ -9,10 +10,10 @@ import * as schema from './schema.js';
 export type Db = BetterSQLite3Database<typeof schema>;
 
 /**
- * The handle `db.transaction` gives its callback: the one transaction type every module uses.
- * Synchronous for now (better-sqlite3); it becomes the async dialect-neutral transaction with async transactions.
+ * The handle a transaction's callback gets (see `Transactor.transaction`): the one transaction type every module uses.
+ * On SQLite it is the writer connection itself, which the transactor keeps to the transaction while it is open.
  */
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type Tx = BaseSQLiteDatabase<'sync', Database.RunResult, typeof schema>;
 
 /** The database or a transaction in progress: what a query that may run inside either one takes. */
 export type DbOrTx = Db | Tx;
@@ -32,22 +33,48 @@ const OPTIMIZE_EVERY_MS = 10 * 60 * 1000;
 export function openDatabase(file: string): { db: Db; close: () => void } {
   ensurePrivateFile(file);
   for (const companion of ['-wal', '-shm', '-journal']) tightenMode(`${file}${companion}`);
-  const sqlite = new Database(file);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  const sqlite = connect(file, false);
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
   sqlite.pragma('analysis_limit = 1000');
   sqlite.pragma('optimize = 0x10002');
-  const timer = setInterval(() => sqlite.pragma('optimize'), OPTIMIZE_EVERY_MS).unref();
+  // Skipped while an async transaction is open on this connection: the statistics would join (and share the fate of) it.
+  const optimize = () => {
+    if (!sqlite.inTransaction) sqlite.pragma('optimize');
+  };
+  const timer = setInterval(optimize, OPTIMIZE_EVERY_MS).unref();
   return {
     db,
     close: () => {
       clearInterval(timer);
-      sqlite.pragma('optimize');
+      optimize();
       sqlite.close();
     },
   };
 }
+
+/**
+ * Opens a read-only connection to a database `openDatabase` has opened (and migrated) in this process: the one
+ * reads outside transactions use, so they never see another request's uncommitted rows nor wait for its commit
+ * (WAL). A write through it fails at once instead of competing for the write lock.
+ */
+export function openReader(file: string): { db: Db; close: () => void } {
+  const sqlite = connect(file, true);
+  return { db: drizzle(sqlite, { schema }), close: () => sqlite.close() };
+}
+
+/** A connection with the pragmas every connection to the database has. */
+function connect(file: string, readonly: boolean): Database.Database {
+  const sqlite = new Database(file, { readonly, fileMustExist: readonly });
+  if (!readonly) sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  return sqlite;
+}
+
+/** The file a better-sqlite3 handle has open (drizzle keeps the driver's handle as `$client`, untyped on `Db`). */
+export const databaseFileOf = (db: Db): string => clientOf(db).name;
+
+/** The better-sqlite3 connection under a drizzle handle. */
+export const clientOf = (db: Db): Database.Database => (db as Db & { $client: Database.Database }).$client;

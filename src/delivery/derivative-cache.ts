@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { asc, eq, max, ne, sql, sum } from 'drizzle-orm';
 import { type Clock, systemClock } from '../clock.js';
-import type { Db } from '../db/client.js';
+import type { Transactor } from '../db/transactor.js';
 import { derivatives, fileVersions } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -45,7 +45,7 @@ export class DerivativeCache implements BlobStore {
   readonly localPath?: (key: string) => string;
 
   constructor(
-    private readonly db: Db,
+    private readonly transactor: Transactor,
     private readonly store: BlobStore,
     private readonly options: DerivativeCacheOptions,
   ) {
@@ -55,7 +55,9 @@ export class DerivativeCache implements BlobStore {
 
   /** Starts writing cache hits every `touchEveryMs` (until then they are written by the next store, sweep or close). */
   start(): void {
-    this.timer ??= setInterval(() => this.flushTouches(), this.options.touchEveryMs ?? 10_000).unref();
+    this.timer ??= setInterval(() => {
+      this.flushTouches().catch((err: unknown) => this.options.log.error({ err }, 'Derivative cache: writing cache hits failed'));
+    }, this.options.touchEveryMs ?? 10_000).unref();
   }
 
   /** @throws NOT_FOUND when the derivative's version was deleted while it was being made (nothing is left stored). */
@@ -65,7 +67,7 @@ export class DerivativeCache implements BlobStore {
     if (!owner) return stored;
     // Recorded after the bytes land: a deletion in between has either removed the row's version (seen here) or
     // will list and delete this blob itself.
-    if (!this.record(key, owner, stored.size, this.clock.now())) {
+    if (!(await this.record(key, owner, stored.size, this.clock.now()))) {
       await this.store.delete(key);
       throw new AppError('NOT_FOUND', 'The requested asset does not exist.');
     }
@@ -86,7 +88,7 @@ export class DerivativeCache implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await this.store.delete(key);
-    this.db.delete(derivatives).where(eq(derivatives.key, key)).run();
+    await this.transactor.write((db) => db.delete(derivatives).where(eq(derivatives.key, key)).run());
   }
 
   list(prefix: string): AsyncIterable<BlobInfo> {
@@ -112,26 +114,27 @@ export class DerivativeCache implements BlobStore {
         seen.add(blob.key);
         const owner = derivativeOwner(blob.key);
         if (!owner || blob.modifiedAt >= olderThan) continue;
-        if (this.db.select({ key: derivatives.key }).from(derivatives).where(eq(derivatives.key, blob.key)).get()) continue;
-        if (this.record(blob.key, owner, blob.size, blob.modifiedAt.getTime())) adopted++;
+        if (this.transactor.reader.select({ key: derivatives.key }).from(derivatives).where(eq(derivatives.key, blob.key)).get()) continue;
+        if (await this.record(blob.key, owner, blob.size, blob.modifiedAt.getTime())) adopted++;
         else {
           await this.store.delete(blob.key);
           orphans++;
         }
       }
     }
-    const rows = this.db.select({ key: derivatives.key, lastUsedAt: derivatives.lastUsedAt }).from(derivatives).all();
-    for (const row of rows) if (!seen.has(row.key) && row.lastUsedAt < olderThan.getTime()) this.db.delete(derivatives).where(eq(derivatives.key, row.key)).run();
+    const rows = this.transactor.reader.select({ key: derivatives.key, lastUsedAt: derivatives.lastUsedAt }).from(derivatives).all();
+    const forgotten = rows.filter((row) => !seen.has(row.key) && row.lastUsedAt < olderThan.getTime()).map((row) => row.key);
+    if (forgotten.length > 0) await this.transactor.write((db) => forgotten.forEach((key) => db.delete(derivatives).where(eq(derivatives.key, key)).run()));
     await this.evict(undefined);
     return { orphans, adopted };
   }
 
   /** Writes the pending cache hits; a package's files share their folder's recency. */
-  flushTouches(): void {
+  async flushTouches(): Promise<void> {
     if (this.touched.size === 0) return;
     const touched = [...this.touched];
     this.touched.clear();
-    this.db.transaction((tx) => {
+    await this.transactor.transaction(async (tx) => {
       for (const [key, at] of touched) {
         const entry = (derivativeOwner(key) as DerivativeOwner).entry;
         tx.update(derivatives).set({ lastUsedAt: sql`max(${derivatives.lastUsedAt}, ${at})` }).where(eq(derivatives.entry, entry)).run();
@@ -141,18 +144,18 @@ export class DerivativeCache implements BlobStore {
 
   /** Bytes of derivatives the ledger holds now. */
   totalBytes(): number {
-    return Number(this.db.select({ bytes: sum(derivatives.bytes) }).from(derivatives).get()?.bytes ?? 0);
+    return Number(this.transactor.reader.select({ bytes: sum(derivatives.bytes) }).from(derivatives).get()?.bytes ?? 0);
   }
 
   /** Stops the batching timer and writes what it holds. */
-  close(): void {
+  async close(): Promise<void> {
     clearInterval(this.timer);
-    this.flushTouches();
+    await this.flushTouches();
   }
 
   /** Records a stored derivative unless its version is gone; the check and the insert are one transaction. */
-  private record(key: string, owner: DerivativeOwner, bytes: number, at: number): boolean {
-    return this.db.transaction((tx) => {
+  private record(key: string, owner: DerivativeOwner, bytes: number, at: number): Promise<boolean> {
+    return this.transactor.transaction(async (tx) => {
       if (!tx.select({ id: fileVersions.id }).from(fileVersions).where(eq(fileVersions.id, owner.versionId)).get()) return false;
       tx.insert(derivatives)
         .values({ key, entry: owner.entry, versionId: owner.versionId, bytes, lastUsedAt: at })
@@ -165,10 +168,10 @@ export class DerivativeCache implements BlobStore {
 
   /** Deletes least recently used entries (except `keep`) until the total is under the cap. */
   private async evict(keep: string | undefined): Promise<void> {
-    this.flushTouches();
+    await this.flushTouches();
     const { maxBytes } = this.options;
     // Chosen and unrecorded in one transaction, so concurrent stores never pick the same victims twice.
-    const { keys, entries, freed, used } = this.db.transaction((tx) => {
+    const { keys, entries, freed, used } = await this.transactor.transaction(async (tx) => {
       let used = Number(tx.select({ bytes: sum(derivatives.bytes) }).from(derivatives).get()?.bytes ?? 0);
       const keys: string[] = [];
       let entries = 0;

@@ -19,7 +19,7 @@ export class LibraryEvents {
   ) {}
 
   /** Writes the event to the outbox inside `tx`; publish the returned event after the commit. */
-  record(tx: Tx, type: FileEventType, view: FileView): FileEvent {
+  async record(tx: Tx, type: FileEventType, view: FileView): Promise<FileEvent> {
     const data =
       type === 'file.deleted'
         ? { fileId: view.file.id }
@@ -27,7 +27,7 @@ export class LibraryEvents {
           ? { fileId: view.file.id, versionId: view.version.id }
           : toFileDetails(view, this.urlEndpoint);
     const envelope = createEventEnvelope(type, data);
-    this.outbox.toEndpoints(tx, envelope);
+    await this.outbox.toEndpoints(tx, envelope);
     return {
       id: envelope.id,
       type,

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import { z } from 'zod';
-import type { Db, Tx } from '../db/client.js';
+import type { Tx } from '../db/client.js';
+import type { Transactor } from '../db/transactor.js';
 import type { FileRepo, FileTxQueries, FileView } from '../db/repos/file-repo.js';
 import type { AITag, ExtensionState, FileVersionRow } from '../db/schema.js';
 import type { LibraryEvents } from '../events/library-events.js';
@@ -39,7 +40,7 @@ export const removeBgJob = defineJobKind(REMOVE_BG_JOB, extensionJob(removeBg));
 export type ExtensionJobPayload = PayloadOf<typeof autoTagJob> | PayloadOf<typeof removeBgJob>;
 
 export interface ExtensionServiceDeps {
-  db: Db;
+  transactor: Transactor;
   files: FileRepo;
   store: BlobStore;
   queue: JobOutbox;
@@ -65,11 +66,11 @@ export class ExtensionService {
   constructor(private readonly deps: ExtensionServiceDeps) {}
 
   /** Queues every extension inside the upload's transaction. Auto-tagging jobs wait out the sync attempt. */
-  enqueue(tx: Tx, view: FileView, requests: readonly ExtensionRequest[], webhookUrl: string | null): void {
+  async enqueue(tx: Tx, view: FileView, requests: readonly ExtensionRequest[], webhookUrl: string | null): Promise<void> {
     const ids = { fileId: view.file.id, versionId: view.version.id, webhookUrl };
     for (const extension of requests) {
-      if (extension.name === 'remove-bg') this.deps.queue.enqueue(removeBgJob, { ...ids, extension }, { maxAttempts: 3 }, tx);
-      else this.deps.queue.enqueue(autoTagJob, { ...ids, extension }, { maxAttempts: 3, runAt: Date.now() + this.deps.syncBudgetMs + 1000 }, tx);
+      if (extension.name === 'remove-bg') await this.deps.queue.enqueue(removeBgJob, { ...ids, extension }, { maxAttempts: 3 }, tx);
+      else await this.deps.queue.enqueue(autoTagJob, { ...ids, extension }, { maxAttempts: 3, runAt: Date.now() + this.deps.syncBudgetMs + 1000 }, tx);
     }
   }
 
@@ -106,10 +107,10 @@ export class ExtensionService {
     const tagger = await this.deps.models.tagger(name);
     const image = await withLocalFile(this.deps.store, version.blobKey, (file) => fs.readFile(file));
     const tags = await tagger.tag(image, { maxTags, minConfidence });
-    this.settle(payload, 'success', (q, current) => {
+    await this.settle(payload, 'success', async (q, current) => {
       const kept = (current.aiTags ?? []).filter((t) => t.source !== name);
       const added: AITag[] = tags.map((t) => ({ name: t.name, confidence: Math.round(t.confidence * 100) / 100, source: name }));
-      q.updateVersion(current.id, { aiTags: [...kept, ...added] });
+      await q.updateVersion(current.id, { aiTags: [...kept, ...added] });
     });
   }
 
@@ -130,15 +131,15 @@ export class ExtensionService {
     } catch (error) {
       // A newer version came first: running the model again would not change that.
       if (!(error instanceof VersionSupersededError)) throw error;
-      this.fail(payload, new Error('The file has a newer version than the one the background was removed from; the cut-out was not stored.'));
+      await this.fail(payload, new Error('The file has a newer version than the one the background was removed from; the cut-out was not stored.'));
       return;
     }
-    this.settle(payload, 'success', () => {});
+    await this.settle(payload, 'success', async () => {});
   }
 
-  private fail(payload: ExtensionJobPayload, error: unknown): void {
+  private async fail(payload: ExtensionJobPayload, error: unknown): Promise<void> {
     this.deps.log.error({ err: error, extension: payload.extension.name, fileId: payload.fileId }, `Extension ${payload.extension.name} failed for ${payload.fileId}`);
-    this.settle(payload, 'failed', () => {}, error instanceof Error ? error.message : String(error));
+    await this.settle(payload, 'failed', async () => {}, error instanceof Error ? error.message : String(error));
   }
 
   /**
@@ -146,10 +147,10 @@ export class ExtensionService {
    * Versions are numbered in order and the cut-out is only stored on top of its source, so it is the next number,
    * unless an older version was restored in between; then the statuses do not match and nothing is returned.
    */
-  private cutOutOf(q: FileTxQueries, version: FileVersionRow): FileVersionRow | undefined {
+  private async cutOutOf(q: FileTxQueries, version: FileVersionRow): Promise<FileVersionRow | undefined> {
     const source = version.extensionStatus ?? {};
     if (source['remove-bg'] !== 'success') return undefined;
-    const next = q.nextVersion(version.fileId, version.number);
+    const next = await q.nextVersion(version.fileId, version.number);
     const copied = next?.extensionStatus ?? {};
     const sameRequests = Object.keys(copied).sort().join() === Object.keys(source).sort().join();
     return next && copied['remove-bg'] === 'success' && sameRequests ? next : undefined;
@@ -160,8 +161,8 @@ export class ExtensionService {
    * and still pending on the cut-out: the cut-out copied the statuses when it was stored, and the extensions that
    * were still running then finish on the source. Returns the cut-out when it changed.
    */
-  private shareWithCutOut(q: FileTxQueries, source: FileVersionRow, names: readonly string[]): FileVersionRow | undefined {
-    const cutOut = this.cutOutOf(q, source);
+  private async shareWithCutOut(q: FileTxQueries, source: FileVersionRow, names: readonly string[]): Promise<FileVersionRow | undefined> {
+    const cutOut = await this.cutOutOf(q, source);
     if (!cutOut) return undefined;
     const status = { ...(cutOut.extensionStatus ?? {}) };
     let aiTags = cutOut.aiTags ?? [];
@@ -171,7 +172,7 @@ export class ExtensionService {
       status[name] = source.extensionStatus?.[name] as ExtensionState;
       aiTags = [...aiTags.filter((t) => t.source !== name), ...(source.aiTags ?? []).filter((t) => t.source === name)];
     }
-    q.updateVersion(cutOut.id, { extensionStatus: status, aiTags: aiTags.length > 0 ? aiTags : cutOut.aiTags, updatedAt: new Date() });
+    await q.updateVersion(cutOut.id, { extensionStatus: status, aiTags: aiTags.length > 0 ? aiTags : cutOut.aiTags, updatedAt: new Date() });
     return cutOut;
   }
 
@@ -180,30 +181,30 @@ export class ExtensionService {
    * version already has a cut-out, the outcome reaches it too, whichever finished first; settling remove-bg
    * itself hands the cut-out whatever finished while the model ran.
    */
-  private settle(payload: ExtensionJobPayload, outcome: 'success' | 'failed', apply: (q: FileTxQueries, version: FileVersionRow) => void, reason?: string): void {
+  private async settle(payload: ExtensionJobPayload, outcome: 'success' | 'failed', apply: (q: FileTxQueries, version: FileVersionRow) => Promise<void>, reason?: string): Promise<void> {
     const name = payload.extension.name;
     const published: FileEvent[] = [];
-    const view = this.deps.db.transaction(
-      (tx) => {
+    const view = await this.deps.transactor.transaction(
+      async (tx) => {
         const q = this.deps.files.inTx(tx);
-        const version = q.findVersionRow(payload.versionId);
+        const version = await q.findVersionRow(payload.versionId);
         if (!version || version.extensionStatus?.[name] !== 'pending') return undefined;
-        apply(q, version);
+        await apply(q, version);
         const status = { ...(version.extensionStatus ?? {}), [name]: outcome };
-        q.updateVersion(version.id, { extensionStatus: status, updatedAt: new Date() });
-        const settled = q.findVersionRow(version.id) as FileVersionRow;
-        const cutOut = this.shareWithCutOut(q, settled, name === 'remove-bg' ? Object.keys(status) : [name]);
-        if (cutOut) published.push(this.deps.events.record(tx, 'file.updated', q.findVersion(payload.fileId, cutOut.id) as FileView));
-        const updated = q.findVersion(payload.fileId, payload.versionId);
+        await q.updateVersion(version.id, { extensionStatus: status, updatedAt: new Date() });
+        const settled = (await q.findVersionRow(version.id)) as FileVersionRow;
+        const cutOut = await this.shareWithCutOut(q, settled, name === 'remove-bg' ? Object.keys(status) : [name]);
+        if (cutOut) published.push(await this.deps.events.record(tx, 'file.updated', (await q.findVersion(payload.fileId, cutOut.id)) as FileView));
+        const updated = await q.findVersion(payload.fileId, payload.versionId);
         if (!updated) return undefined;
         if (payload.webhookUrl) {
           const body =
             outcome === 'success'
-              ? { service: name, status: 'SUCCESS', fileObject: toFileDetails(q.findById(payload.fileId) ?? updated, this.deps.urlEndpoint) }
+              ? { service: name, status: 'SUCCESS', fileObject: toFileDetails((await q.findById(payload.fileId)) ?? updated, this.deps.urlEndpoint) }
               : { service: name, status: 'FAILURE', fileId: payload.fileId, error: { reason: reason ?? 'extension failed' } };
-          this.deps.outbox.toUrl(tx, payload.webhookUrl, { id: crypto.randomUUID(), type: `extension.${name}`, body });
+          await this.deps.outbox.toUrl(tx, payload.webhookUrl, { id: crypto.randomUUID(), type: `extension.${name}`, body });
         }
-        if (outcome === 'success' && name !== 'remove-bg' && !cutOut) published.push(this.deps.events.record(tx, 'file.updated', updated));
+        if (outcome === 'success' && name !== 'remove-bg' && !cutOut) published.push(await this.deps.events.record(tx, 'file.updated', updated));
         return updated;
       },
       { behavior: 'immediate' },

@@ -5,9 +5,6 @@ import type { JobKind, JobPayload } from './job-kind.js';
  * The producers' half of the job queue: jobs are written inside the transaction that makes the change they follow
  * from, so a job exists exactly when the change committed (never lost to a crash between the two, never run for a
  * change that rolled back). The runner takes them from the {@link JobTransport}.
- *
- * Synchronous for now, because the transactions it joins are still better-sqlite3's synchronous ones; it becomes
- * async (returning a Promise of the id) together with the async repositories and their async transactions.
  * @category Jobs
  */
 export interface JobOutbox {
@@ -15,11 +12,11 @@ export interface JobOutbox {
    * Adds a job of `kind`, with `tx` inside the caller's transaction (the transaction object its database hands the
    * callback), otherwise on its own. The payload is checked against the kind's schema first and stored as parsed.
    * @returns the job's id
-   * @throws InvalidJobPayloadError (a plain `Error`: a producer's bug) naming the kind and the offending fields
+   * @throws (rejects with) InvalidJobPayloadError (a plain `Error`: a producer's bug) naming the kind and the offending fields
    */
-  enqueue<P extends JobPayload>(kind: JobKind<P>, payload: NoInfer<P>, options?: EnqueueOptions, tx?: unknown): string;
+  enqueue<P extends JobPayload>(kind: JobKind<P>, payload: NoInfer<P>, options?: EnqueueOptions, tx?: unknown): Promise<string>;
   /** A kind named by a bare string, without a schema of its own: its payload need only be a JSON object. */
-  enqueue(kind: string, payload: JobPayload, options?: EnqueueOptions, tx?: unknown): string;
+  enqueue(kind: string, payload: JobPayload, options?: EnqueueOptions, tx?: unknown): Promise<string>;
   /**
    * Adds a job of `kind` unless one of that kind is already pending (due or not, but not yet claimed), as one atomic
    * step in a transaction of its own: for singletons, such as a periodic job that every process schedules at start

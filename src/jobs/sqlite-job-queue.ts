@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../db/client.js';
+import type { Tx } from '../db/client.js';
+import type { Transactor } from '../db/transactor.js';
 import { jobs } from '../db/schema.js';
 import { currentRequestId } from '../logging/request-context.js';
 import { createObjectId } from '../upload/ids.js';
@@ -21,36 +22,39 @@ const parseStored = (text: string): unknown => {
 };
 
 /**
- * The job queue on the application's own database: the outbox writes jobs in the caller's better-sqlite3
- * transaction; the transport's methods run synchronously underneath and resolve at once.
+ * The job queue on the application's own database: the outbox writes jobs in the caller's transaction (or, without
+ * one, through the transactor); the transport claims and settles them in transactions of its own.
  */
 export class SqliteJobQueue implements JobOutbox, JobTransport {
   constructor(
-    private readonly db: Db,
+    private readonly transactor: Transactor,
     private readonly now: () => number = Date.now,
   ) {}
 
-  enqueue<P extends JobPayload>(kind: JobKind<P>, payload: NoInfer<P>, options?: EnqueueOptions, tx?: unknown): string;
-  enqueue(kind: string, payload: JobPayload, options?: EnqueueOptions, tx?: unknown): string;
-  enqueue(kind: JobKind | string, payload: JobPayload, options: EnqueueOptions = {}, tx?: unknown): string {
+  enqueue<P extends JobPayload>(kind: JobKind<P>, payload: NoInfer<P>, options?: EnqueueOptions, tx?: unknown): Promise<string>;
+  enqueue(kind: string, payload: JobPayload, options?: EnqueueOptions, tx?: unknown): Promise<string>;
+  async enqueue(kind: JobKind | string, payload: JobPayload, options: EnqueueOptions = {}, tx?: unknown): Promise<string> {
     const checked = toJobKind(kind);
     const parsed = parseJobPayload(checked, payload, 'enqueue');
     const id = createObjectId();
     const at = new Date(this.now());
-    ((tx as Tx | undefined) ?? this.db)
-      .insert(jobs)
-      .values({
-        id,
-        kind: checked.name,
-        payload: parsed,
-        status: 'pending',
-        maxAttempts: options.maxAttempts ?? 5,
-        runAt: options.runAt ?? at.getTime(),
-        requestId: options.requestId ?? currentRequestId() ?? null,
-        createdAt: at,
-        updatedAt: at,
-      })
-      .run();
+    const insert = (db: Tx) =>
+      db
+        .insert(jobs)
+        .values({
+          id,
+          kind: checked.name,
+          payload: parsed,
+          status: 'pending',
+          maxAttempts: options.maxAttempts ?? 5,
+          runAt: options.runAt ?? at.getTime(),
+          requestId: options.requestId ?? currentRequestId() ?? null,
+          createdAt: at,
+          updatedAt: at,
+        })
+        .run();
+    if (tx) insert(tx as Tx);
+    else await this.transactor.write(insert);
     return id;
   }
 
@@ -59,8 +63,8 @@ export class SqliteJobQueue implements JobOutbox, JobTransport {
   async enqueueUnlessPending(kind: JobKind | string, payload: JobPayload, options?: EnqueueOptions): Promise<string | undefined> {
     const name = typeof kind === 'string' ? kind : kind.name;
     // IMMEDIATE: two processes scheduling at once must not both see none pending.
-    return this.db.transaction(
-      (tx) => {
+    return this.transactor.transaction(
+      async (tx) => {
         const pending = tx.select({ id: jobs.id }).from(jobs).where(and(eq(jobs.kind, name), eq(jobs.status, 'pending'))).limit(1).get();
         return pending ? undefined : this.enqueue(toJobKind(kind), payload, options, tx);
       },
@@ -70,8 +74,8 @@ export class SqliteJobQueue implements JobOutbox, JobTransport {
 
   async claim(kind: string, leaseMs: number): Promise<Job<unknown> | undefined> {
     const now = this.now();
-    return this.db.transaction(
-      (tx) => {
+    return this.transactor.transaction(
+      async (tx) => {
         const due = tx
           .select({ id: jobs.id })
           .from(jobs)
@@ -99,11 +103,11 @@ export class SqliteJobQueue implements JobOutbox, JobTransport {
   }
 
   async complete(jobId: string): Promise<void> {
-    this.db.update(jobs).set({ status: 'done', leaseUntil: null, updatedAt: new Date(this.now()) }).where(eq(jobs.id, jobId)).run();
+    await this.transactor.write((db) => db.update(jobs).set({ status: 'done', leaseUntil: null, updatedAt: new Date(this.now()) }).where(eq(jobs.id, jobId)).run());
   }
 
   async fail(jobId: string, error: string, retryAt: number): Promise<'retrying' | 'dead'> {
-    return this.db.transaction((tx) => {
+    return this.transactor.transaction(async (tx) => {
       const row = tx.select().from(jobs).where(eq(jobs.id, jobId)).get();
       if (!row) return 'dead';
       const dead = row.attempts >= row.maxAttempts;
@@ -116,13 +120,15 @@ export class SqliteJobQueue implements JobOutbox, JobTransport {
   }
 
   async markDead(jobId: string, error: string): Promise<void> {
-    this.db.update(jobs).set({ status: 'dead', leaseUntil: null, lastError: error.slice(0, 2000), updatedAt: new Date(this.now()) }).where(eq(jobs.id, jobId)).run();
+    await this.transactor.write((db) =>
+      db.update(jobs).set({ status: 'dead', leaseUntil: null, lastError: error.slice(0, 2000), updatedAt: new Date(this.now()) }).where(eq(jobs.id, jobId)).run(),
+    );
   }
 
   async counts(kinds: readonly string[]): Promise<JobCount[]> {
     if (kinds.length === 0) return [];
     // Filtered by kind first so the (kind, status) index is used and the ever-growing done jobs are not read.
-    return this.db
+    return this.transactor.reader
       .select({ kind: jobs.kind, state: jobs.status, count: sql<number>`count(*)` })
       .from(jobs)
       .where(and(inArray(jobs.kind, [...kinds]), inArray(jobs.status, [...QUEUED_JOB_STATES])))
@@ -133,15 +139,18 @@ export class SqliteJobQueue implements JobOutbox, JobTransport {
   async release(jobIds: readonly string[]): Promise<number> {
     if (jobIds.length === 0) return 0;
     const now = this.now();
-    return this.db
-      .update(jobs)
-      .set({ status: 'pending', runAt: now, leaseUntil: null, attempts: sql`max(0, ${jobs.attempts} - 1)`, updatedAt: new Date(now) })
-      .where(and(inArray(jobs.id, [...jobIds]), eq(jobs.status, 'running')))
-      .run().changes;
+    return this.transactor.write(
+      (db) =>
+        db
+          .update(jobs)
+          .set({ status: 'pending', runAt: now, leaseUntil: null, attempts: sql`max(0, ${jobs.attempts} - 1)`, updatedAt: new Date(now) })
+          .where(and(inArray(jobs.id, [...jobIds]), eq(jobs.status, 'running')))
+          .run().changes,
+    );
   }
 
   async nextDueAt(kind: string): Promise<number | undefined> {
-    const row = this.db
+    const row = this.transactor.reader
       .select({ runAt: sql<number>`min(case when ${jobs.status} = 'pending' then ${jobs.runAt} else ${jobs.leaseUntil} end)` })
       .from(jobs)
       .where(and(eq(jobs.kind, kind), inArray(jobs.status, ['pending', 'running'])))

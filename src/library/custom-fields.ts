@@ -1,4 +1,4 @@
-import type { Db } from '../db/client.js';
+import type { Transactor } from '../db/transactor.js';
 import { CustomFieldRepo } from '../db/repos/custom-field-repo.js';
 import type { CustomMetadataFieldRow } from '../db/schema.js';
 import { AppError, badRequest } from '../errors.js';
@@ -12,8 +12,8 @@ const labelTaken = () => badRequest('label', 'A custom metadata field with this 
 export class CustomFieldService {
   private readonly fields: CustomFieldRepo;
 
-  constructor(private readonly db: Db) {
-    this.fields = new CustomFieldRepo(db);
+  constructor(private readonly transactor: Transactor) {
+    this.fields = new CustomFieldRepo(transactor);
   }
 
   /** The live fields (deleted ones too with `includeDeleted`), oldest first. */
@@ -26,13 +26,13 @@ export class CustomFieldService {
     assertFieldName(input.name);
     const label = this.assertLabel(input.label);
     const schema = parseFieldSchema(input.schema);
-    return this.db.transaction(
-      (tx) => {
+    return this.transactor.transaction(
+      async (tx) => {
         const fields = this.fields.inTx(tx);
-        if (fields.isNameTaken(input.name)) throw badRequest('name', 'A custom metadata field with this name already exists.');
-        if (fields.isLabelTaken(label)) throw labelTaken();
+        if (await fields.isNameTaken(input.name)) throw badRequest('name', 'A custom metadata field with this name already exists.');
+        if (await fields.isLabelTaken(label)) throw labelTaken();
         const now = new Date();
-        return fields.insert({ id: createObjectId(), name: input.name, label, schema, description: input.description ?? null, createdAt: now, updatedAt: now });
+        return await fields.insert({ id: createObjectId(), name: input.name, label, schema, description: input.description ?? null, createdAt: now, updatedAt: now });
       },
       { behavior: 'immediate' },
     );
@@ -44,16 +44,16 @@ export class CustomFieldService {
    */
   async update(id: string, input: { label?: string | null; schema?: FieldSchemaInput | null; description?: string | null }): Promise<CustomMetadataFieldRow> {
     if (input.label == null && input.schema == null) throw badRequest('label', 'Either label or schema should be provided.');
-    return this.db.transaction(
-      (tx) => {
+    return this.transactor.transaction(
+      async (tx) => {
         const fields = this.fields.inTx(tx);
-        const field = fields.findById(id);
+        const field = await fields.findById(id);
         if (!field) throw fieldNotFound();
         if (field.isDeleted) throw badRequest('id', 'Cannot update a deleted custom metadata fields.');
         const patch: Partial<CustomMetadataFieldRow> = { updatedAt: new Date() };
         if (input.label != null) {
           patch.label = this.assertLabel(input.label);
-          if (fields.isLabelTaken(patch.label, id)) throw labelTaken();
+          if (await fields.isLabelTaken(patch.label, id)) throw labelTaken();
         }
         if (input.schema != null) {
           const type = input.schema.type === 'TextArea' ? 'Textarea' : input.schema.type;
@@ -63,7 +63,7 @@ export class CustomFieldService {
           patch.schema = parseFieldSchema({ ...input.schema, type: field.schema.type });
         }
         if (input.description !== undefined) patch.description = input.description;
-        return fields.update(id, patch) as CustomMetadataFieldRow;
+        return (await fields.update(id, patch)) as CustomMetadataFieldRow;
       },
       { behavior: 'immediate' },
     );

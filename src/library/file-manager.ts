@@ -1,4 +1,5 @@
-import type { Db, Tx } from '../db/client.js';
+import type { Tx } from '../db/client.js';
+import type { Transactor } from '../db/transactor.js';
 import { FileRepo, type FileTxQueries, type FileView, type VersionBlob } from '../db/repos/file-repo.js';
 import type { FileVersionRow, FolderRow } from '../db/schema.js';
 import { AppError, badRequest, fileNotFound, versionNotFound } from '../errors.js';
@@ -25,7 +26,7 @@ export interface FileDetailsPatch {
 
 /** What file management needs of the extension service. */
 export interface ExtensionStarter {
-  enqueue(tx: Tx, view: FileView, requests: readonly ExtensionRequest[], webhookUrl: string | null): void;
+  enqueue(tx: Tx, view: FileView, requests: readonly ExtensionRequest[], webhookUrl: string | null): Promise<void>;
   trySync(view: FileView, requests: readonly ExtensionRequest[], webhookUrl: string | null): Promise<void>;
 }
 
@@ -33,6 +34,9 @@ export interface BulkResult {
   successfulFileIds: string[];
   missingFileIds: string[];
 }
+
+/** Records a library event in the transaction (see `FileManager.tx`). */
+type Recorder = (type: FileEventType, view: FileView) => Promise<void>;
 
 const fileExists = (name: string) =>
   new AppError('FILE_ALREADY_EXISTS', `File with name ${name} already exists at the same location.`, { parameter: 'newFileName', details: { reason: 'FILE_ALREADY_EXISTS' } });
@@ -48,23 +52,33 @@ export class FileManager {
   private readonly files: FileRepo;
 
   constructor(
-    private readonly db: Db,
+    private readonly transactor: Transactor,
     private readonly store: BlobStore,
     private readonly customFields: CustomFieldService,
     private readonly events: LibraryEvents,
     private readonly notifyJobs: () => void,
     private readonly extensions: ExtensionStarter,
   ) {
-    this.files = new FileRepo(db);
+    this.files = new FileRepo(transactor);
   }
 
   /**
    * Runs `fn` in one IMMEDIATE transaction; events it records are queued for webhooks in that transaction and
    * published live after the commit.
    */
-  private tx<T>(fn: (q: FileTxQueries, record: (type: FileEventType, view: FileView) => void, tx: Tx) => T): T {
+  private async tx<T>(fn: (q: FileTxQueries, record: Recorder, tx: Tx) => Promise<T>): Promise<T> {
     const recorded: FileEvent[] = [];
-    const result = this.db.transaction((tx) => fn(this.files.inTx(tx), (type, view) => recorded.push(this.events.record(tx, type, view)), tx), { behavior: 'immediate' });
+    const result = await this.transactor.transaction(
+      (tx) =>
+        fn(
+          this.files.inTx(tx),
+          async (type, view) => {
+            recorded.push(await this.events.record(tx, type, view));
+          },
+          tx,
+        ),
+      { behavior: 'immediate' },
+    );
     if (recorded.length > 0) {
       this.events.publish(recorded);
       this.notifyJobs();
@@ -72,8 +86,8 @@ export class FileManager {
     return result;
   }
 
-  private current(q: FileTxQueries, fileId: string): FileView {
-    const view = q.findById(fileId);
+  private async current(q: FileTxQueries, fileId: string): Promise<FileView> {
+    const view = await q.findById(fileId);
     if (!view) throw fileNotFound();
     return view;
   }
@@ -94,12 +108,12 @@ export class FileManager {
     const changes = (['tags', 'customCoordinates', 'customMetadata', 'description', 'removeAITags', 'extensions'] as const).filter((k) => patch[k] != null && (k !== 'extensions' || patch.extensions?.length));
     if (patch.publish != null) {
       if (changes.length > 0) throw badRequest('publish', 'Your request cannot contain any other parameters when publish is present');
-      return this.tx((q, record) => {
-        const view = this.current(q, fileId);
+      return this.tx(async (q, record) => {
+        const view = await this.current(q, fileId);
         const set = { isPublished: patch.publish?.isPublished ?? true, updatedAt: new Date() };
-        if (patch.publish?.includeFileVersions) q.updateVersionsOf(fileId, set);
-        else q.updateVersion(view.version.id, set);
-        return this.updated(q, record, fileId);
+        if (patch.publish?.includeFileVersions) await q.updateVersionsOf(fileId, set);
+        else await q.updateVersion(view.version.id, set);
+        return await this.updated(q, record, fileId);
       });
     }
     if (changes.length === 0 && patch.tags === undefined && patch.customCoordinates === undefined && patch.description === undefined) {
@@ -109,8 +123,8 @@ export class FileManager {
     const fields = await this.customFields.list();
     if (patch.customMetadata) assertValidCustomMetadata(patch.customMetadata, fields, { parameter: 'customMetadata', allowNull: true });
     const tags = patch.tags === undefined ? undefined : patch.tags === null ? null : normalizeTags(patch.tags);
-    const view = this.tx((q, record, tx) => {
-      const view = this.current(q, fileId);
+    const view = await this.tx(async (q, record, tx) => {
+      const view = await this.current(q, fileId);
       const set: Partial<FileVersionRow> = { updatedAt: new Date() };
       if (tags !== undefined) set.tags = tags?.length ? tags : null;
       if (patch.description !== undefined) set.description = patch.description;
@@ -137,9 +151,9 @@ export class FileManager {
         if (view.version.fileType !== 'image') throw badRequest('extensions', `Extensions apply to images only; this file is ${view.version.mime}.`);
         set.extensionStatus = { ...(view.version.extensionStatus ?? {}), ...Object.fromEntries(requests.map((r) => [r.name, 'pending' as const])) };
       }
-      q.updateVersion(view.version.id, set);
-      const updated = this.updated(q, record, fileId);
-      this.extensions.enqueue(tx, updated, requests, patch.webhookUrl ?? null);
+      await q.updateVersion(view.version.id, set);
+      const updated = await this.updated(q, record, fileId);
+      await this.extensions.enqueue(tx, updated, requests, patch.webhookUrl ?? null);
       return updated;
     });
     if (requests.length === 0) return view;
@@ -150,18 +164,18 @@ export class FileManager {
     return settled;
   }
 
-  private updated(q: FileTxQueries, record: (type: FileEventType, view: FileView) => void, fileId: string): FileView {
-    const view = this.current(q, fileId);
-    record('file.updated', view);
+  private async updated(q: FileTxQueries, record: Recorder, fileId: string): Promise<FileView> {
+    const view = await this.current(q, fileId);
+    await record('file.updated', view);
     return view;
   }
 
   /** Deletes a file with all its versions and their blobs. @throws NOT_FOUND */
   async deleteFile(fileId: string): Promise<void> {
-    const versions = this.tx((q, record) => {
-      record('file.deleted', this.current(q, fileId));
-      const blobs = q.versionBlobs([fileId]);
-      q.deleteFiles([fileId]);
+    const versions = await this.tx(async (q, record) => {
+      await record('file.deleted', await this.current(q, fileId));
+      const blobs = await q.versionBlobs([fileId]);
+      await q.deleteFiles([fileId]);
       return blobs;
     });
     await this.deleteBlobs(versions);
@@ -170,11 +184,11 @@ export class FileManager {
   /** Deletes the files that exist; reports the ids that did not (ImageKit's 207 partial success). */
   async deleteFiles(fileIds: readonly string[]): Promise<BulkResult> {
     const unique = [...new Set(fileIds)];
-    const { found, versions } = this.tx((q, record) => {
-      const found = q.existingFileIds(unique);
-      for (const id of found) record('file.deleted', this.current(q, id));
-      const versions = q.versionBlobs(found);
-      q.deleteFiles(found);
+    const { found, versions } = await this.tx(async (q, record) => {
+      const found = await q.existingFileIds(unique);
+      for (const id of found) await record('file.deleted', await this.current(q, id));
+      const versions = await q.versionBlobs(found);
+      await q.deleteFiles(found);
       return { found, versions };
     });
     await this.deleteBlobs(versions);
@@ -182,97 +196,97 @@ export class FileManager {
   }
 
   /** Makes an older version current again (no bytes are copied). @throws NOT_FOUND */
-  restoreVersion(fileId: string, versionId: string): FileView {
-    return this.tx((q, record) => {
-      const view = this.current(q, fileId);
-      const target = q.findVersion(fileId, versionId)?.version;
+  async restoreVersion(fileId: string, versionId: string): Promise<FileView> {
+    return this.tx(async (q, record) => {
+      const view = await this.current(q, fileId);
+      const target = (await q.findVersion(fileId, versionId))?.version;
       if (!target) throw versionNotFound();
       if (target.id === view.version.id) return view;
       const now = new Date();
-      q.updateVersionsOf(fileId, { isCurrent: false });
-      q.updateVersion(versionId, { isCurrent: true, updatedAt: now });
-      q.updateFile(fileId, { currentVersionId: versionId, updatedAt: now });
-      return this.updated(q, record, fileId);
+      await q.updateVersionsOf(fileId, { isCurrent: false });
+      await q.updateVersion(versionId, { isCurrent: true, updatedAt: now });
+      await q.updateFile(fileId, { currentVersionId: versionId, updatedAt: now });
+      return await this.updated(q, record, fileId);
     });
   }
 
   /** Deletes a non-current version and its blob. @throws NOT_FOUND; BAD_REQUEST for the current version. */
   async deleteVersion(fileId: string, versionId: string): Promise<void> {
-    const removed = this.tx((q, record) => {
-      const view = this.current(q, fileId);
+    const removed = await this.tx(async (q, record) => {
+      const view = await this.current(q, fileId);
       if (view.version.id === versionId) throw badRequest('versionId', 'You cannot delete current version of a file.');
-      const target = q.findVersion(fileId, versionId)?.version;
+      const target = (await q.findVersion(fileId, versionId))?.version;
       if (!target) throw versionNotFound();
-      record('file-version.deleted', { file: view.file, version: target });
-      q.deleteVersion(versionId);
+      await record('file-version.deleted', { file: view.file, version: target });
+      await q.deleteVersion(versionId);
       return target;
     });
     await this.deleteBlobs([removed]);
   }
 
   /** Gives a file a new name in its folder (sanitised like uploads). @throws NOT_FOUND, FILE_ALREADY_EXISTS */
-  rename(filePath: string, newFileName: string): FileView {
+  async rename(filePath: string, newFileName: string): Promise<FileView> {
     const name = sanitizeFileName(newFileName);
-    return this.tx((q, record) => {
-      const file = q.findFileByPath(filePath);
+    return this.tx(async (q, record) => {
+      const file = await q.findFileByPath(filePath);
       if (!file) throw fileNotFound();
-      this.relocate(q, file.id, file.folderPath, name);
-      return this.updated(q, record, file.id);
+      await this.relocate(q, file.id, file.folderPath, name);
+      return await this.updated(q, record, file.id);
     });
   }
 
   /** Moves a file into a folder (created if missing), keeping its name. @throws NOT_FOUND, FILE_ALREADY_EXISTS */
-  move(sourceFilePath: string, destinationPath: string): FileView {
+  async move(sourceFilePath: string, destinationPath: string): Promise<FileView> {
     const folder = normalizeFolder(destinationPath);
-    return this.tx((q, record) => {
-      const file = q.findFileByPath(sourceFilePath);
+    return this.tx(async (q, record) => {
+      const file = await q.findFileByPath(sourceFilePath);
       if (!file) throw fileNotFound();
-      q.ensureFolders(folder, new Date());
-      this.relocate(q, file.id, folder, file.name);
-      return this.updated(q, record, file.id);
+      await q.ensureFolders(folder, new Date());
+      await this.relocate(q, file.id, folder, file.name);
+      return await this.updated(q, record, file.id);
     });
   }
 
-  private relocate(q: FileTxQueries, fileId: string, folder: string, name: string): void {
+  private async relocate(q: FileTxQueries, fileId: string, folder: string, name: string): Promise<void> {
     const filePath = joinFilePath(folder, name);
-    if (q.isPathTakenByOther(filePath, fileId)) throw fileExists(name);
+    if (await q.isPathTakenByOther(filePath, fileId)) throw fileExists(name);
     const now = new Date();
-    q.updateFile(fileId, { filePath, folderPath: folder, name, updatedAt: now });
-    q.updateVersionsOf(fileId, { folderPath: folder, name });
-    q.updateCurrentVersionOf(fileId, { updatedAt: now });
+    await q.updateFile(fileId, { filePath, folderPath: folder, name, updatedAt: now });
+    await q.updateVersionsOf(fileId, { folderPath: folder, name });
+    await q.updateCurrentVersionOf(fileId, { updatedAt: now });
   }
 
   /**
    * Adds or removes tags on several files at once; all or nothing.
    * @throws NOT_FOUND with `details.missingFileIds` (nothing changes); BAD_REQUEST when a file would exceed the tag limit.
    */
-  changeTags(fileIds: readonly string[], tags: readonly string[], mode: 'add' | 'remove'): string[] {
+  async changeTags(fileIds: readonly string[], tags: readonly string[], mode: 'add' | 'remove'): Promise<string[]> {
     const wanted = normalizeTags(tags);
     const unique = [...new Set(fileIds)];
-    return this.tx((q, record) => {
-      const rows = q.findByIds(unique);
+    return this.tx(async (q, record) => {
+      const rows = await q.findByIds(unique);
       const missing = unique.filter((id) => !rows.some((r) => r.file.id === id));
       if (missing.length) throw missingFiles(missing);
       const now = new Date();
       for (const { version } of rows) {
         const current = version.tags ?? [];
         const next = mode === 'add' ? normalizeTags([...current, ...wanted]) : current.filter((t) => !wanted.includes(t));
-        q.updateVersion(version.id, { tags: next.length ? next : null, updatedAt: now });
-        this.updated(q, record, version.fileId);
+        await q.updateVersion(version.id, { tags: next.length ? next : null, updatedAt: now });
+        await this.updated(q, record, version.fileId);
       }
       return unique;
     });
   }
 
   /** Creates a folder (and its parents); creating an existing folder returns it. @throws BAD_REQUEST for a bad name. */
-  createFolder(folderName: string, parentFolderPath: string | null | undefined): FolderRow {
+  async createFolder(folderName: string, parentFolderPath: string | null | undefined): Promise<FolderRow> {
     const parent = normalizeFolder(parentFolderPath);
     if (folderName.includes('/')) throw badRequest('folderName', 'Your request contains invalid folderName parameter. A folder name cannot contain "/".');
     const folder = normalizeFolder(`${parent}/${folderName}`);
     if (folder === parent) throw badRequest('folderName', 'Your request is missing folderName parameter.');
-    return this.tx((q) => {
-      q.ensureFolders(folder, new Date());
-      return q.findFolder(folder) as FolderRow;
+    return this.tx(async (q) => {
+      await q.ensureFolders(folder, new Date());
+      return (await q.findFolder(folder)) as FolderRow;
     });
   }
 
@@ -284,20 +298,20 @@ export class FileManager {
   async deleteFolder(folderPath: string, recursive: boolean): Promise<{ deletedFiles: number; deletedFolders: number }> {
     const folder = normalizeFolder(folderPath);
     if (folder === '/') throw badRequest('folderPath', 'The root folder cannot be deleted.');
-    const { versions, deletedFiles, deletedFolders } = this.tx((q, record) => {
-      if (!q.findFolder(folder)) throw new AppError('NOT_FOUND', `No folder found with folderPath ${folder}`, { parameter: 'folderPath' });
-      const allFolders = q.folderIdsWithin(folder);
-      const fileIds = q.fileIdsWithin(folder);
+    const { versions, deletedFiles, deletedFolders } = await this.tx(async (q, record) => {
+      if (!(await q.findFolder(folder))) throw new AppError('NOT_FOUND', `No folder found with folderPath ${folder}`, { parameter: 'folderPath' });
+      const allFolders = await q.folderIdsWithin(folder);
+      const fileIds = await q.fileIdsWithin(folder);
       if (!recursive && (fileIds.length > 0 || allFolders.length > 1)) {
         throw new AppError('FOLDER_NOT_EMPTY', `The folder ${folder} is not empty (${fileIds.length} files, ${allFolders.length - 1} subfolders); pass recursive: true to delete everything in it.`, {
           parameter: 'folderPath',
           details: { files: fileIds.length, subfolders: allFolders.length - 1 },
         });
       }
-      for (const id of fileIds) record('file.deleted', this.current(q, id));
-      const versions = q.versionBlobs(fileIds);
-      q.deleteFiles(fileIds);
-      q.deleteFolders(allFolders);
+      for (const id of fileIds) await record('file.deleted', await this.current(q, id));
+      const versions = await q.versionBlobs(fileIds);
+      await q.deleteFiles(fileIds);
+      await q.deleteFolders(allFolders);
       return { versions, deletedFiles: fileIds.length, deletedFolders: allFolders.length };
     });
     await this.deleteBlobs(versions);

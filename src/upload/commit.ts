@@ -1,5 +1,6 @@
 import { AppError } from '../errors.js';
-import type { Db, Tx } from '../db/client.js';
+import type { Tx } from '../db/client.js';
+import type { Transactor } from '../db/transactor.js';
 import { FileTxQueries, type FileView } from '../db/repos/file-repo.js';
 import type { AITag, ExtensionState, FileRow } from '../db/schema.js';
 import type { FileAnalysis } from './analyze-file.js';
@@ -33,7 +34,7 @@ export interface NewVersion extends FileAnalysis {
   /** Commit only if this is still the file's current version (for versions Stowage makes from another one). */
   onlyOnTopOf?: { fileId: string; versionId: string };
   /** Runs inside the transaction once the rows are written (to queue events that commit with them). */
-  onCommit?: (tx: Tx, view: FileView, created: boolean) => void;
+  onCommit?: (tx: Tx, view: FileView, created: boolean) => Promise<void>;
 }
 
 /** The file changed (a newer version, a move, a deletion) since the version a derived one was made from. */
@@ -60,17 +61,17 @@ export const versionLimitReached = (filePath: string) =>
  * serialise on the write lock, so each gets its own version number and none is lost.
  * @throws FILE_ALREADY_EXISTS, VERSION_LIMIT_REACHED; nothing is written then.
  */
-export function commitVersion(db: Db, v: NewVersion, now = new Date()): FileView {
-  return db.transaction(
-    (tx) => {
+export function commitVersion(transactor: Transactor, v: NewVersion, now = new Date()): Promise<FileView> {
+  return transactor.transaction(
+    async (tx) => {
       const q = new FileTxQueries(tx);
-      q.ensureFolders(v.folder, now);
+      await q.ensureFolders(v.folder, now);
 
       let name = v.chooseName();
-      let existing = q.findFileByPath(joinFilePath(v.folder, name));
+      let existing = await q.findFileByPath(joinFilePath(v.folder, name));
       for (let attempt = 0; existing && v.useUniqueFileName && attempt < 10; attempt++) {
         name = v.chooseName();
-        existing = q.findFileByPath(joinFilePath(v.folder, name));
+        existing = await q.findFileByPath(joinFilePath(v.folder, name));
       }
       const filePath = joinFilePath(v.folder, name);
       const base = v.onlyOnTopOf;
@@ -110,18 +111,18 @@ export function commitVersion(db: Db, v: NewVersion, now = new Date()): FileView
 
       if (!existing) {
         const file = { id: v.versionId, filePath, folderPath: v.folder, name, currentVersionId: v.versionId, versionCounter: 1, createdAt: now, updatedAt: now };
-        q.insertFile(file);
-        const version = q.insertVersion({ ...attributes, fileId: file.id, fileCreatedAt: now, number: 1, tags: v.tags, aiTags: null, customMetadata: v.resolveCustomMetadata(null) });
-        v.onCommit?.(tx, { file, version }, true);
+        await q.insertFile(file);
+        const version = await q.insertVersion({ ...attributes, fileId: file.id, fileCreatedAt: now, number: 1, tags: v.tags, aiTags: null, customMetadata: v.resolveCustomMetadata(null) });
+        await v.onCommit?.(tx, { file, version }, true);
         return { file, version };
       }
 
       if (!v.overwriteFile) throw fileAlreadyExists();
-      if (q.countVersions(existing.id) >= MAX_VERSIONS) throw versionLimitReached(filePath);
-      const previous = q.findVersionRow(existing.currentVersionId);
+      if ((await q.countVersions(existing.id)) >= MAX_VERSIONS) throw versionLimitReached(filePath);
+      const previous = await q.findVersionRow(existing.currentVersionId);
       const number = existing.versionCounter + 1;
-      q.updateVersionsOf(existing.id, { isCurrent: false });
-      const version = q.insertVersion({
+      await q.updateVersionsOf(existing.id, { isCurrent: false });
+      const version = await q.insertVersion({
         ...attributes,
         fileId: existing.id,
         fileCreatedAt: existing.createdAt,
@@ -130,8 +131,8 @@ export function commitVersion(db: Db, v: NewVersion, now = new Date()): FileView
         tags: v.tags ?? (v.overwriteTags ? null : (previous?.tags ?? null)),
         aiTags: v.overwriteAITags ? null : ((previous?.aiTags as AITag[] | null) ?? null),
       });
-      const file = q.updateFile(existing.id, { currentVersionId: version.id, versionCounter: number, updatedAt: now }) as FileRow;
-      v.onCommit?.(tx, { file, version }, false);
+      const file = (await q.updateFile(existing.id, { currentVersionId: version.id, versionCounter: number, updatedAt: now })) as FileRow;
+      await v.onCommit?.(tx, { file, version }, false);
       return { file, version };
     },
     { behavior: 'immediate' },

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { Db, Tx } from '../db/client.js';
+import type { Tx } from '../db/client.js';
+import type { Transactor } from '../db/transactor.js';
 import type { FileRepo, FileView } from '../db/repos/file-repo.js';
 import type { Derivative } from '../delivery/derivative.js';
 import type { TransformedImages } from '../delivery/transformed-image.js';
@@ -42,7 +43,7 @@ type PrePayload = PayloadOf<typeof preTransformJob>;
 type PostPayload = PayloadOf<typeof postTransformJob>;
 
 export interface UploadTransformationDeps {
-  db: Db;
+  transactor: Transactor;
   files: FileRepo;
   store: BlobStore;
   queue: JobOutbox;
@@ -82,13 +83,13 @@ export class UploadTransformationJobs {
    * Queues the upload's transformation jobs inside its transaction. A video's `pre` runs first and queues the
    * `post` items for the version it makes; otherwise the `post` items run on the uploaded version.
    */
-  enqueue(tx: Tx, view: FileView, transformation: UploadTransformation, requestId: string, options: { videoPre: boolean }): void {
+  async enqueue(tx: Tx, view: FileView, transformation: UploadTransformation, requestId: string, options: { videoPre: boolean }): Promise<void> {
     const ids = { fileId: view.file.id, versionId: view.version.id, requestId };
     if (transformation.pre && options.videoPre) {
-      this.deps.queue.enqueue(preTransformJob, { ...ids, value: transformation.pre.value, post: transformation.post }, { maxAttempts: 20 }, tx);
+      await this.deps.queue.enqueue(preTransformJob, { ...ids, value: transformation.pre.value, post: transformation.post }, { maxAttempts: 20 }, tx);
       return;
     }
-    this.enqueuePost(tx, ids, transformation.post);
+    await this.enqueuePost(tx, ids, transformation.post);
   }
 
   handlers(): JobRegistration[] {
@@ -108,8 +109,8 @@ export class UploadTransformationJobs {
     ];
   }
 
-  private enqueuePost(tx: Tx, ids: Omit<PostPayload, 'item'>, items: readonly PostTransformation[]): void {
-    for (const item of items) this.deps.queue.enqueue(postTransformJob, { ...ids, item }, { maxAttempts: 20 }, tx);
+  private async enqueuePost(tx: Tx, ids: Omit<PostPayload, 'item'>, items: readonly PostTransformation[]): Promise<void> {
+    for (const item of items) await this.deps.queue.enqueue(postTransformJob, { ...ids, item }, { maxAttempts: 20 }, tx);
   }
 
   private async runPre(payload: PrePayload): Promise<void> {
@@ -143,9 +144,9 @@ export class UploadTransformationJobs {
         return;
       }
     }
-    this.deps.db.transaction((tx) => {
-      this.emit(tx, 'upload.pre-transform.success', toFileDetails(added, this.deps.urlEndpoint), { x_request_id: payload.requestId, transformation: payload.value });
-      this.enqueuePost(tx, { fileId: added.file.id, versionId: added.version.id, requestId: payload.requestId }, payload.post);
+    await this.deps.transactor.transaction(async (tx) => {
+      await this.emit(tx, 'upload.pre-transform.success', toFileDetails(added, this.deps.urlEndpoint), { x_request_id: payload.requestId, transformation: payload.value });
+      await this.enqueuePost(tx, { fileId: added.file.id, versionId: added.version.id, requestId: payload.requestId }, payload.post);
     });
     this.deps.notifyJobs();
   }
@@ -164,7 +165,7 @@ export class UploadTransformationJobs {
 
   private async preFailed(payload: PrePayload, reason: FailureReason): Promise<void> {
     const view = await this.deps.files.findVersion(payload.fileId, payload.versionId);
-    this.deps.db.transaction((tx) =>
+    await this.deps.transactor.transaction((tx) =>
       this.emit(
         tx,
         'upload.pre-transform.error',
@@ -186,7 +187,7 @@ export class UploadTransformationJobs {
       await this.postFailed(payload, 'encoding_failed');
       return;
     }
-    this.deps.db.transaction((tx) =>
+    await this.deps.transactor.transaction((tx) =>
       this.emit(tx, 'upload.post-transform.success', { fileId: view.file.id, name: view.file.name, url: this.urlOf(view, payload.item) }, this.requestOf(payload)),
     );
     this.deps.notifyJobs();
@@ -194,7 +195,7 @@ export class UploadTransformationJobs {
 
   private async postFailed(payload: PostPayload, reason: FailureReason): Promise<void> {
     const view = await this.deps.files.findVersion(payload.fileId, payload.versionId);
-    this.deps.db.transaction((tx) =>
+    await this.deps.transactor.transaction((tx) =>
       this.emit(
         tx,
         'upload.post-transform.error',
@@ -235,7 +236,7 @@ export class UploadTransformationJobs {
     return { x_request_id: payload.requestId, transformation };
   }
 
-  private emit(tx: Tx, type: string, data: Record<string, unknown>, request: Record<string, unknown>): void {
-    this.deps.outbox.toEndpoints(tx, createEventEnvelope(type, data, request));
+  private async emit(tx: Tx, type: string, data: Record<string, unknown>, request: Record<string, unknown>): Promise<void> {
+    await this.deps.outbox.toEndpoints(tx, createEventEnvelope(type, data, request));
   }
 }

@@ -1,7 +1,7 @@
 import { pipeline, Readable, type Transform } from 'node:stream';
 import type { ExtensionState } from '../db/schema.js';
 import type { Config } from '../config.js';
-import type { Db } from '../db/client.js';
+import type { Transactor } from '../db/transactor.js';
 import type { FileRepo, FileView } from '../db/repos/file-repo.js';
 import { badRequest, fileTooLarge, isAppError } from '../errors.js';
 import type { CustomFieldService } from '../library/custom-fields.js';
@@ -31,7 +31,7 @@ import { preTransformImage } from './pre-transform-image.js';
 import type { RenderQueue } from '../delivery/render-queue.js';
 
 export interface UploadDeps {
-  db: Db;
+  transactor: Transactor;
   files: FileRepo;
   store: BlobStore;
   config: Config;
@@ -172,7 +172,7 @@ async function receiveUpload(deps: UploadDeps, params: UploadParams, limit: Byte
       throw badRequest('extensions', `Your request contains invalid extensions parameter. Extensions apply to images only; this file is ${type.mime}.`);
     }
     const published: FileEvent[] = [];
-    view = commitVersion(deps.db, {
+    view = await commitVersion(deps.transactor, {
       versionId,
       blobKey,
       folder: request.folder,
@@ -195,10 +195,10 @@ async function receiveUpload(deps: UploadDeps, params: UploadParams, limit: Byte
       resolveCustomMetadata: (previous) =>
         completeCustomMetadata(request.customMetadata ?? (request.overwriteCustomMetadata ? {} : (previous ?? {})), fields, 'customMetadata'),
       extensionStatus: request.extensions.length > 0 ? Object.fromEntries(request.extensions.map((e) => [e.name, 'pending' as const])) : null,
-      onCommit: (tx, committed, created) => {
-        published.push(deps.events.record(tx, created ? 'file.created' : 'file-version.created', committed));
-        deps.extensions.enqueue(tx, committed, request.extensions, request.webhookUrl);
-        if (request.transformation) deps.transformations.enqueue(tx, committed, request.transformation, request.requestId, { videoPre: type.isVideo });
+      onCommit: async (tx, committed, created) => {
+        published.push(await deps.events.record(tx, created ? 'file.created' : 'file-version.created', committed));
+        await deps.extensions.enqueue(tx, committed, request.extensions, request.webhookUrl);
+        if (request.transformation) await deps.transformations.enqueue(tx, committed, request.transformation, request.requestId, { videoPre: type.isVideo });
       },
     });
     deps.events.publish(published);
@@ -250,7 +250,7 @@ export async function addVersionFromStream(
     const type = sniffed as DetectedType;
     const found = await withLocalFile(deps.store, blobKey, (file) => analyzeFile(file, type, deps.analysis));
     const published: FileEvent[] = [];
-    const view = commitVersion(deps.db, {
+    const view = await commitVersion(deps.transactor, {
       versionId,
       blobKey,
       folder: current.file.folderPath,
@@ -273,7 +273,9 @@ export async function addVersionFromStream(
       resolveCustomMetadata: () => current.version.customMetadata,
       extensionStatus,
       onlyOnTopOf: { fileId: of.file.id, versionId: of.version.id },
-      onCommit: (tx, committed) => published.push(deps.events.record(tx, 'file-version.created', committed)),
+      onCommit: async (tx, committed) => {
+        published.push(await deps.events.record(tx, 'file-version.created', committed));
+      },
     });
     deps.events.publish(published);
     return view;

@@ -1,5 +1,5 @@
 import got from 'got';
-import type { Db } from '../db/client.js';
+import type { Transactor } from '../db/transactor.js';
 import { WebhookRepo } from '../db/repos/webhook-repo.js';
 import type { PayloadOf } from '../jobs/job-kind.js';
 import type { JobHandler } from '../jobs/job-runner.js';
@@ -31,10 +31,10 @@ export interface WebhookMetrics {
  * The `webhook` job: POSTs one outbox row, signed, and records the attempt. A non-2xx answer or a timeout is
  * retried with backoff until the retry window closes; then the delivery is marked failed.
  */
-export function createWebhookHandler(db: Db, options: WebhookDeliveryOptions): JobHandler<PayloadOf<typeof webhookJob>> {
+export function createWebhookHandler(transactor: Transactor, options: WebhookDeliveryOptions): JobHandler<PayloadOf<typeof webhookJob>> {
   const agent = createGuardedAgents(options.allowlist);
   const retryDelay = (attempt: number) => Math.min(60 * 60 * 1000, options.retryBaseMs * 2 ** Math.max(0, attempt - 1));
-  const webhooks = new WebhookRepo(db);
+  const webhooks = new WebhookRepo(transactor);
   return {
     concurrency: 4,
     leaseMs: options.timeoutMs + 30_000,

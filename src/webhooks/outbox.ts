@@ -1,4 +1,5 @@
-import type { Db, Tx } from '../db/client.js';
+import type { Tx } from '../db/client.js';
+import type { Transactor } from '../db/transactor.js';
 import { WebhookRepo } from '../db/repos/webhook-repo.js';
 import type { WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.js';
 import { z } from 'zod';
@@ -31,34 +32,34 @@ export class WebhookOutbox {
   private readonly webhooks: WebhookRepo;
 
   constructor(
-    db: Db,
+    transactor: Transactor,
     private readonly queue: JobOutbox,
     private readonly configuredUrls: readonly string[],
   ) {
-    this.webhooks = new WebhookRepo(db);
+    this.webhooks = new WebhookRepo(transactor);
   }
 
   /** The account's endpoints inside `tx`: those configured (every event), then those added through the API. */
-  private endpoints(tx: Tx): { url: string; events: string[] | null }[] {
-    const stored = this.webhooks.inTx(tx).listEndpoints();
+  private async endpoints(tx: Tx): Promise<{ url: string; events: string[] | null }[]> {
+    const stored = await this.webhooks.inTx(tx).listEndpoints();
     return [...this.configuredUrls.map((url) => ({ url, events: null })), ...stored.map((e) => ({ url: e.url, events: e.events }))];
   }
 
   /** Queues `event` for every account endpoint that wants its type. @returns how many deliveries were queued. */
-  toEndpoints(tx: Tx, event: OutgoingEvent): number {
-    const urls = this.endpoints(tx).filter((e) => !e.events || e.events.includes(event.type)).map((e) => e.url);
-    for (const url of urls) this.toUrl(tx, url, event);
+  async toEndpoints(tx: Tx, event: OutgoingEvent): Promise<number> {
+    const urls = (await this.endpoints(tx)).filter((e) => !e.events || e.events.includes(event.type)).map((e) => e.url);
+    for (const url of urls) await this.toUrl(tx, url, event);
     return urls.length;
   }
 
   /** Queues `event` for one URL (a per-request `webhookUrl`). */
-  toUrl(tx: Tx, url: string, event: OutgoingEvent): void {
+  async toUrl(tx: Tx, url: string, event: OutgoingEvent): Promise<void> {
     const id = createObjectId();
     const now = new Date();
-    this.webhooks
+    await this.webhooks
       .inTx(tx)
       .insertDelivery({ id, eventId: event.id, eventType: event.type, url, body: JSON.stringify(event.body), status: 'pending', attempts: [], createdAt: now, updatedAt: now });
-    this.queue.enqueue(webhookJob, { deliveryId: id }, { maxAttempts: 1000 }, tx);
+    await this.queue.enqueue(webhookJob, { deliveryId: id }, { maxAttempts: 1000 }, tx);
   }
 
   /** The `limit` newest deliveries, newest first. */

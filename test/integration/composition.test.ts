@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { type Db, openDatabase } from '../../src/db/client.js';
+import { createSqliteTransactor } from '../../src/db/transactor.js';
 import { janitorJob } from '../../src/jobs/janitor.js';
 import type { Job } from '../../src/jobs/job-queue.js';
 import { SqliteJobQueue } from '../../src/jobs/sqlite-job-queue.js';
@@ -48,6 +49,13 @@ async function sharedDatabase(): Promise<Db> {
   return db;
 }
 
+/** A transactor of the test's own on `db` (sharing the apps' serialisation on that connection). */
+function transactorOf(db: Db) {
+  const transactor = createSqliteTransactor(db);
+  cleanups.push(() => transactor.close());
+  return transactor;
+}
+
 async function started(env: Record<string, string>, overrides: Parameters<typeof startTestApp>[1]): Promise<TestApp> {
   const t = await startTestApp(env, overrides);
   cleanups.push(() => t.close());
@@ -66,7 +74,7 @@ describe('composition root', () => {
   it('does no background work until started: a due job waits for start()', async () => {
     const dataDir = await tempDir();
     const db = await sharedDatabase();
-    const queue = new RecordingQueue(db);
+    const queue = new RecordingQueue(transactorOf(db));
     const logs = captureLogs();
     const app = await createApp(loadConfig({ STOWAGE_DATA_DIR: dataDir, STOWAGE_PRIVATE_KEY: TEST_KEY }), { db, queue, logger: logs.logger });
     cleanups.push(() => app.close());
@@ -106,7 +114,7 @@ describe('composition root', () => {
     const receiver = await startWebhookReceiver();
     cleanups.push(() => receiver.close());
     const db = await sharedDatabase();
-    const queue = new RecordingQueue(db);
+    const queue = new RecordingQueue(transactorOf(db));
     const t = await started({ STOWAGE_URL_ALLOWLIST: '127.0.0.1/32', STOWAGE_WEBHOOK_URLS: receiver.url }, { db, queue });
 
     expect((await uploadBytes(t, 'queued.bin')).status).toBe(200);

@@ -2,6 +2,7 @@ import { and, asc, count, eq, gt, gte, inArray, isNotNull, lt, ne, or } from 'dr
 import { createObjectId } from '../../upload/ids.js';
 import { folderChain } from '../../upload/naming.js';
 import type { Db, DbOrTx, Tx } from '../client.js';
+import type { Transactor } from '../transactor.js';
 import { type FileRow, type FileVersionRow, type FolderRow, fileVersions, files, folders } from '../schema.js';
 
 /** A file as the API shows it: the identity row and the version being looked at (current unless asked). */
@@ -14,9 +15,8 @@ export interface FileView {
 export type VersionBlob = Pick<FileVersionRow, 'id' | 'blobKey'>;
 
 /**
- * The queries over files, versions and folders that run inside a synchronous better-sqlite3 transaction callback,
- * which cannot await: the reads and writes of the upload commit, file management and extension results. Obtained
- * from `FileRepo.inTx(tx)`; they become async methods taking the transaction when transactions become async.
+ * The queries over files, versions and folders that run inside a caller's transaction: the reads and writes of the
+ * upload commit, file management and extension results. Obtained from `FileRepo.inTx(tx)`.
  */
 export class FileTxQueries {
   constructor(private readonly tx: DbOrTx) {}
@@ -26,127 +26,127 @@ export class FileTxQueries {
     return this.tx.select({ file: files, version: fileVersions }).from(files).innerJoin(fileVersions, eq(fileVersions.id, files.currentVersionId));
   }
 
-  findById(fileId: string): FileView | undefined {
-    return this.current().where(eq(files.id, fileId)).get() ?? undefined;
+  async findById(fileId: string): Promise<FileView | undefined> {
+    return (await this.current().where(eq(files.id, fileId)).limit(1))[0];
   }
 
-  findByPath(filePath: string): FileView | undefined {
-    return this.current().where(eq(files.filePath, filePath)).get() ?? undefined;
+  async findByPath(filePath: string): Promise<FileView | undefined> {
+    return (await this.current().where(eq(files.filePath, filePath)).limit(1))[0];
   }
 
   /** The files among `fileIds` that exist, as their current version. */
-  findByIds(fileIds: readonly string[]): FileView[] {
-    return this.current().where(inArray(files.id, [...fileIds])).all();
+  async findByIds(fileIds: readonly string[]): Promise<FileView[]> {
+    return await this.current().where(inArray(files.id, [...fileIds]));
   }
 
   /** The file with `versionId` (current or not) as the version looked at; `undefined` unless it is one of its versions. */
-  findVersion(fileId: string, versionId: string): FileView | undefined {
-    const row = this.tx
+  async findVersion(fileId: string, versionId: string): Promise<FileView | undefined> {
+    const rows = await this.tx
       .select({ file: files, version: fileVersions })
       .from(fileVersions)
       .innerJoin(files, eq(files.id, fileVersions.fileId))
       .where(and(eq(fileVersions.fileId, fileId), eq(fileVersions.id, versionId)))
-      .get();
-    return row ?? undefined;
+      .limit(1);
+    return rows[0];
   }
 
-  countVersions(fileId: string): number {
-    return this.tx.select({ n: count() }).from(fileVersions).where(eq(fileVersions.fileId, fileId)).get()?.n ?? 0;
+  async countVersions(fileId: string): Promise<number> {
+    return (await this.tx.select({ n: count() }).from(fileVersions).where(eq(fileVersions.fileId, fileId)))[0]?.n ?? 0;
   }
 
   /** The file row alone (no version) at `filePath`. */
-  findFileByPath(filePath: string): FileRow | undefined {
-    return this.tx.select().from(files).where(eq(files.filePath, filePath)).get();
+  async findFileByPath(filePath: string): Promise<FileRow | undefined> {
+    return (await this.tx.select().from(files).where(eq(files.filePath, filePath)).limit(1))[0];
   }
 
   /** The ids among `fileIds` that exist. */
-  existingFileIds(fileIds: readonly string[]): string[] {
-    return this.tx.select({ id: files.id }).from(files).where(inArray(files.id, [...fileIds])).all().map((r) => r.id);
+  async existingFileIds(fileIds: readonly string[]): Promise<string[]> {
+    return (await this.tx.select({ id: files.id }).from(files).where(inArray(files.id, [...fileIds]))).map((r) => r.id);
   }
 
   /** Whether a file other than `fileId` is at `filePath`. */
-  isPathTakenByOther(filePath: string, fileId: string): boolean {
-    return !!this.tx.select({ id: files.id }).from(files).where(and(eq(files.filePath, filePath), ne(files.id, fileId))).get();
+  async isPathTakenByOther(filePath: string, fileId: string): Promise<boolean> {
+    return (await this.tx.select({ id: files.id }).from(files).where(and(eq(files.filePath, filePath), ne(files.id, fileId))).limit(1)).length > 0;
   }
 
-  findVersionRow(versionId: string): FileVersionRow | undefined {
-    return this.tx.select().from(fileVersions).where(eq(fileVersions.id, versionId)).get();
+  async findVersionRow(versionId: string): Promise<FileVersionRow | undefined> {
+    return (await this.tx.select().from(fileVersions).where(eq(fileVersions.id, versionId)).limit(1))[0];
   }
 
   /** The file's version numbered next after `number` (numbers may have gaps where versions were deleted). */
-  nextVersion(fileId: string, number: number): FileVersionRow | undefined {
-    return this.tx.select().from(fileVersions).where(and(eq(fileVersions.fileId, fileId), gt(fileVersions.number, number))).orderBy(asc(fileVersions.number)).limit(1).get();
+  async nextVersion(fileId: string, number: number): Promise<FileVersionRow | undefined> {
+    return (await this.tx.select().from(fileVersions).where(and(eq(fileVersions.fileId, fileId), gt(fileVersions.number, number))).orderBy(asc(fileVersions.number)).limit(1))[0];
   }
 
   /** Every version of the files `fileIds`, as what deleting them must remove from the blob store. */
-  versionBlobs(fileIds: readonly string[]): VersionBlob[] {
+  async versionBlobs(fileIds: readonly string[]): Promise<VersionBlob[]> {
     if (fileIds.length === 0) return [];
-    return this.tx.select({ id: fileVersions.id, blobKey: fileVersions.blobKey }).from(fileVersions).where(inArray(fileVersions.fileId, [...fileIds])).all();
+    return await this.tx.select({ id: fileVersions.id, blobKey: fileVersions.blobKey }).from(fileVersions).where(inArray(fileVersions.fileId, [...fileIds]));
   }
 
-  insertFile(file: typeof files.$inferInsert): void {
-    this.tx.insert(files).values(file).run();
+  async insertFile(file: typeof files.$inferInsert): Promise<void> {
+    await this.tx.insert(files).values(file);
   }
 
-  insertVersion(version: typeof fileVersions.$inferInsert): FileVersionRow {
-    return this.tx.insert(fileVersions).values(version).returning().get();
+  async insertVersion(version: typeof fileVersions.$inferInsert): Promise<FileVersionRow> {
+    const [inserted] = await this.tx.insert(fileVersions).values(version).returning();
+    return inserted as FileVersionRow;
   }
 
   /** Changes the file row; `undefined` when there is no file `fileId`. */
-  updateFile(fileId: string, set: Partial<FileRow>): FileRow | undefined {
-    return this.tx.update(files).set(set).where(eq(files.id, fileId)).returning().get();
+  async updateFile(fileId: string, set: Partial<FileRow>): Promise<FileRow | undefined> {
+    return (await this.tx.update(files).set(set).where(eq(files.id, fileId)).returning())[0];
   }
 
-  updateVersion(versionId: string, set: Partial<FileVersionRow>): void {
-    this.tx.update(fileVersions).set(set).where(eq(fileVersions.id, versionId)).run();
+  async updateVersion(versionId: string, set: Partial<FileVersionRow>): Promise<void> {
+    await this.tx.update(fileVersions).set(set).where(eq(fileVersions.id, versionId));
   }
 
   /** Changes every version of the file. */
-  updateVersionsOf(fileId: string, set: Partial<FileVersionRow>): void {
-    this.tx.update(fileVersions).set(set).where(eq(fileVersions.fileId, fileId)).run();
+  async updateVersionsOf(fileId: string, set: Partial<FileVersionRow>): Promise<void> {
+    await this.tx.update(fileVersions).set(set).where(eq(fileVersions.fileId, fileId));
   }
 
-  updateCurrentVersionOf(fileId: string, set: Partial<FileVersionRow>): void {
-    this.tx.update(fileVersions).set(set).where(and(eq(fileVersions.fileId, fileId), eq(fileVersions.isCurrent, true))).run();
+  async updateCurrentVersionOf(fileId: string, set: Partial<FileVersionRow>): Promise<void> {
+    await this.tx.update(fileVersions).set(set).where(and(eq(fileVersions.fileId, fileId), eq(fileVersions.isCurrent, true)));
   }
 
   /** Deletes the files with all their versions (the blobs stay: remove them after the commit). */
-  deleteFiles(fileIds: readonly string[]): void {
-    if (fileIds.length > 0) this.tx.delete(files).where(inArray(files.id, [...fileIds])).run();
+  async deleteFiles(fileIds: readonly string[]): Promise<void> {
+    if (fileIds.length > 0) await this.tx.delete(files).where(inArray(files.id, [...fileIds]));
   }
 
-  deleteVersion(versionId: string): void {
-    this.tx.delete(fileVersions).where(eq(fileVersions.id, versionId)).run();
+  async deleteVersion(versionId: string): Promise<void> {
+    await this.tx.delete(fileVersions).where(eq(fileVersions.id, versionId));
   }
 
-  findFolder(folderPath: string): FolderRow | undefined {
-    return this.tx.select().from(folders).where(eq(folders.folderPath, folderPath)).get();
+  async findFolder(folderPath: string): Promise<FolderRow | undefined> {
+    return (await this.tx.select().from(folders).where(eq(folders.folderPath, folderPath)).limit(1))[0];
   }
 
   /** Creates `folder` and every missing folder above it; existing ones are left as they are. */
-  ensureFolders(folder: string, now: Date): void {
+  async ensureFolders(folder: string, now: Date): Promise<void> {
     for (const folderPath of folderChain(folder)) {
       const parentPath = folderPath.slice(0, folderPath.lastIndexOf('/')) || '/';
-      this.tx
+      await this.tx
         .insert(folders)
         .values({ id: createObjectId(), folderPath, name: folderPath.split('/').pop() as string, parentPath, createdAt: now, updatedAt: now })
-        .onConflictDoNothing()
-        .run();
+        .onConflictDoNothing();
     }
   }
 
   /** The ids of `folder` and every folder below it. */
-  folderIdsWithin(folder: string): string[] {
-    return this.tx.select({ id: folders.id }).from(folders).where(within(folders.folderPath, folder)).all().map((r) => r.id);
+  async folderIdsWithin(folder: string): Promise<string[]> {
+    return (await this.tx.select({ id: folders.id }).from(folders).where(within(folders.folderPath, folder))).map((r) => r.id);
   }
 
   /** The ids of the files in `folder` or any folder below it. */
-  fileIdsWithin(folder: string): string[] {
-    return this.tx.select({ id: files.id }).from(files).where(within(files.folderPath, folder)).all().map((r) => r.id);
+  async fileIdsWithin(folder: string): Promise<string[]> {
+    return (await this.tx.select({ id: files.id }).from(files).where(within(files.folderPath, folder))).map((r) => r.id);
   }
 
-  deleteFolders(folderIds: readonly string[]): void {
-    this.tx.delete(folders).where(inArray(folders.id, [...folderIds])).run();
+  async deleteFolders(folderIds: readonly string[]): Promise<void> {
+    await this.tx.delete(folders).where(inArray(folders.id, [...folderIds]));
   }
 }
 
@@ -162,11 +162,15 @@ function within(column: typeof folders.folderPath | typeof files.folderPath, fol
 export class FileRepo {
   private readonly reads: FileTxQueries;
 
-  constructor(private readonly db: Db) {
-    this.reads = new FileTxQueries(db);
+  private readonly db: Db;
+
+  /** Reads outside transactions go to the transactor's reader connection. */
+  constructor(transactor: Pick<Transactor, 'reader'>) {
+    this.db = transactor.reader;
+    this.reads = new FileTxQueries(this.db);
   }
 
-  /** The synchronous queries, for use inside a transaction callback (see {@link FileTxQueries}). */
+  /** The queries for use inside a transaction callback (see {@link FileTxQueries}). */
   inTx(tx: Tx): FileTxQueries {
     return new FileTxQueries(tx);
   }

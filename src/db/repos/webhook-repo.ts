@@ -1,5 +1,6 @@
 import { desc, eq } from 'drizzle-orm';
 import type { Db, DbOrTx, Tx } from '../client.js';
+import type { Transactor } from '../transactor.js';
 import { type WebhookAttempt, type WebhookDeliveryRow, type WebhookEndpointRow, webhookDeliveries, webhookEndpoints } from '../schema.js';
 
 /** A delivery's row as the outbox writes it. */
@@ -9,20 +10,19 @@ export type NewWebhookDelivery = typeof webhookDeliveries.$inferInsert;
 export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
 
 /**
- * The webhook queries that run inside a synchronous better-sqlite3 transaction callback (the outbox writes in the
- * caller's transaction), which cannot await. Obtained from `WebhookRepo.inTx(tx)`; they become async methods taking
- * the transaction when transactions do.
+ * The webhook queries that run inside a caller's transaction (the outbox writes in the transaction of the change).
+ * Obtained from `WebhookRepo.inTx(tx)`.
  */
 export class WebhookTxQueries {
   constructor(private readonly tx: DbOrTx) {}
 
   /** The endpoints added through the API. */
-  listEndpoints(): WebhookEndpointRow[] {
-    return this.tx.select().from(webhookEndpoints).all();
+  async listEndpoints(): Promise<WebhookEndpointRow[]> {
+    return await this.tx.select().from(webhookEndpoints);
   }
 
-  insertDelivery(delivery: NewWebhookDelivery): void {
-    this.tx.insert(webhookDeliveries).values(delivery).run();
+  async insertDelivery(delivery: NewWebhookDelivery): Promise<void> {
+    await this.tx.insert(webhookDeliveries).values(delivery);
   }
 }
 
@@ -30,11 +30,15 @@ export class WebhookTxQueries {
 export class WebhookRepo {
   private readonly queries: WebhookTxQueries;
 
-  constructor(private readonly db: Db) {
-    this.queries = new WebhookTxQueries(db);
+  private readonly db: Db;
+
+  /** Reads go to the transactor's reader connection, writes through the transactor. */
+  constructor(private readonly transactor: Transactor) {
+    this.db = transactor.reader;
+    this.queries = new WebhookTxQueries(this.db);
   }
 
-  /** The synchronous queries, for use inside a transaction callback (see {@link WebhookTxQueries}). */
+  /** The queries for use inside a transaction callback (see {@link WebhookTxQueries}). */
   inTx(tx: Tx): WebhookTxQueries {
     return new WebhookTxQueries(tx);
   }
@@ -45,12 +49,12 @@ export class WebhookRepo {
   }
 
   async addEndpoint(endpoint: WebhookEndpointRow): Promise<WebhookEndpointRow> {
-    return this.db.insert(webhookEndpoints).values(endpoint).returning().get();
+    return this.transactor.write((db) => db.insert(webhookEndpoints).values(endpoint).returning().get());
   }
 
   /** @returns false when there was no endpoint with `id`. */
   async removeEndpoint(id: string): Promise<boolean> {
-    return this.db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id)).run().changes > 0;
+    return this.transactor.write((db) => db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id)).run().changes > 0);
   }
 
   /** The `limit` newest deliveries, newest first (ties by id, descending). */
@@ -67,11 +71,12 @@ export class WebhookRepo {
    * job that holds the delivery's lease records its attempts.
    */
   async recordAttempt(id: string, attempt: WebhookAttempt, status: WebhookDeliveryStatus, now: Date): Promise<void> {
-    const row = this.db.select({ attempts: webhookDeliveries.attempts }).from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).get();
-    this.db
-      .update(webhookDeliveries)
-      .set({ attempts: [...(row?.attempts ?? []), attempt], status, updatedAt: now })
-      .where(eq(webhookDeliveries.id, id))
-      .run();
+    await this.transactor.write((db) => {
+      const row = db.select({ attempts: webhookDeliveries.attempts }).from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).get();
+      db.update(webhookDeliveries)
+        .set({ attempts: [...(row?.attempts ?? []), attempt], status, updatedAt: now })
+        .where(eq(webhookDeliveries.id, id))
+        .run();
+    });
   }
 }

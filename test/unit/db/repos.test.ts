@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/db/client.js';
+import { createSqliteTransactor, type Transactor } from '../../../src/db/transactor.js';
 import { CustomFieldRepo } from '../../../src/db/repos/custom-field-repo.js';
 import { FileRepo } from '../../../src/db/repos/file-repo.js';
 import { WebhookRepo } from '../../../src/db/repos/webhook-repo.js';
@@ -18,24 +19,25 @@ afterEach(() => {
 function open() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stowage-repos-'));
   const { db, close } = openDatabase(path.join(dir, 'stowage.db'));
-  opened.push({ close, dir });
-  return db;
+  const transactor = createSqliteTransactor(db);
+  opened.push({ close: () => (transactor.close(), close()), dir });
+  return transactor;
 }
 
 const at = new Date(1_700_000_000_000);
 
 /** A file at `filePath` with versions numbered `numbers` (the last one current). */
-function addFile(files: FileRepo, db: ReturnType<typeof open>, id: string, filePath: string, numbers: number[]) {
+async function addFile(files: FileRepo, db: Transactor, id: string, filePath: string, numbers: number[]) {
   const folderPath = filePath.slice(0, filePath.lastIndexOf('/')) || '/';
   const name = filePath.slice(filePath.lastIndexOf('/') + 1);
   const current = `${id}-v${numbers.at(-1)}`;
-  db.transaction((tx) => {
+  await db.transaction(async (tx) => {
     const q = files.inTx(tx);
-    q.ensureFolders(folderPath, at);
-    q.insertFile({ id, filePath, folderPath, name, currentVersionId: current, versionCounter: numbers.at(-1) as number, createdAt: at, updatedAt: at });
+    await q.ensureFolders(folderPath, at);
+    await q.insertFile({ id, filePath, folderPath, name, currentVersionId: current, versionCounter: numbers.at(-1) as number, createdAt: at, updatedAt: at });
     for (const number of numbers) {
       const versionId = `${id}-v${number}`;
-      q.insertVersion({ id: versionId, fileId: id, number, isCurrent: versionId === current, folderPath, name, blobKey: `files/${versionId}`, size: 1, mime: 'text/plain', fileType: 'non-image', isPrivateFile: false, isPublished: true, createdAt: at, updatedAt: at });
+      await q.insertVersion({ id: versionId, fileId: id, number, isCurrent: versionId === current, folderPath, name, blobKey: `files/${versionId}`, size: 1, mime: 'text/plain', fileType: 'non-image', isPrivateFile: false, isPublished: true, createdAt: at, updatedAt: at });
     }
   });
 }
@@ -44,8 +46,8 @@ describe('FileRepo', () => {
   it('creates every missing folder above a path once, leaving existing ones as they were', async () => {
     const db = open();
     const files = new FileRepo(db);
-    db.transaction((tx) => files.inTx(tx).ensureFolders('/a', new Date(1)));
-    db.transaction((tx) => files.inTx(tx).ensureFolders('/a/b/c', at));
+    await db.transaction(async (tx) => files.inTx(tx).ensureFolders('/a', new Date(1)));
+    await db.transaction(async (tx) => files.inTx(tx).ensureFolders('/a/b/c', at));
     expect((await files.listFolders('/')).map((f) => [f.folderPath, f.createdAt.getTime()])).toEqual([['/a', 1]]);
     expect((await files.listFolders('/a')).map((f) => f.folderPath)).toEqual(['/a/b']);
     expect((await files.listFolders('/a/b')).map((f) => [f.name, f.parentPath])).toEqual([['c', '/a/b']]);
@@ -54,42 +56,42 @@ describe('FileRepo', () => {
   it('finds what is within a folder: the folder and paths below it, not siblings that share its prefix', async () => {
     const db = open();
     const files = new FileRepo(db);
-    addFile(files, db, 'f1', '/a/one.txt', [1]);
-    addFile(files, db, 'f2', '/a/b/two.txt', [1]);
-    addFile(files, db, 'f3', '/ab/three.txt', [1]);
-    addFile(files, db, 'f4', '/a-b/four.txt', [1]);
+    await addFile(files, db, 'f1', '/a/one.txt', [1]);
+    await addFile(files, db, 'f2', '/a/b/two.txt', [1]);
+    await addFile(files, db, 'f3', '/ab/three.txt', [1]);
+    await addFile(files, db, 'f4', '/a-b/four.txt', [1]);
     const idOf = async (parent: string, folderPath: string) => (await files.listFolders(parent)).find((f) => f.folderPath === folderPath)?.id;
     const expected = [await idOf('/', '/a'), await idOf('/a', '/a/b')].sort();
-    db.transaction((tx) => {
+    await db.transaction(async (tx) => {
       const q = files.inTx(tx);
-      expect(q.fileIdsWithin('/a').sort()).toEqual(['f1', 'f2']);
-      expect(q.folderIdsWithin('/a').sort()).toEqual(expected);
-      expect(q.folderIdsWithin('/a/b')).toEqual([q.findFolder('/a/b')?.id]);
+      expect((await q.fileIdsWithin('/a')).sort()).toEqual(['f1', 'f2']);
+      expect((await q.folderIdsWithin('/a')).sort()).toEqual(expected);
+      expect(await q.folderIdsWithin('/a/b')).toEqual([(await q.findFolder('/a/b'))?.id]);
     });
   });
 
-  it('finds the version numbered next after one, across gaps left by deleted versions', () => {
+  it('finds the version numbered next after one, across gaps left by deleted versions', async () => {
     const db = open();
     const files = new FileRepo(db);
-    addFile(files, db, 'f1', '/x.txt', [1, 3, 4]);
-    db.transaction((tx) => {
+    await addFile(files, db, 'f1', '/x.txt', [1, 3, 4]);
+    await db.transaction(async (tx) => {
       const q = files.inTx(tx);
-      expect(q.nextVersion('f1', 1)?.id).toBe('f1-v3');
-      expect(q.nextVersion('f1', 4)).toBeUndefined();
+      expect((await q.nextVersion('f1', 1))?.id).toBe('f1-v3');
+      expect(await q.nextVersion('f1', 4)).toBeUndefined();
     });
   });
 
   it('lists the blobs of every version of the given files, and none for no files', async () => {
     const db = open();
     const files = new FileRepo(db);
-    addFile(files, db, 'f1', '/x.txt', [1, 2]);
-    addFile(files, db, 'f2', '/y.txt', [1]);
-    db.transaction((tx) => {
+    await addFile(files, db, 'f1', '/x.txt', [1, 2]);
+    await addFile(files, db, 'f2', '/y.txt', [1]);
+    await db.transaction(async (tx) => {
       const q = files.inTx(tx);
-      expect(q.versionBlobs(['f1']).map((v) => v.blobKey).sort()).toEqual(['files/f1-v1', 'files/f1-v2']);
-      expect(q.versionBlobs([])).toEqual([]);
-      q.deleteFiles([]);
-      q.deleteFiles(['f1']);
+      expect((await q.versionBlobs(['f1'])).map((v) => v.blobKey).sort()).toEqual(['files/f1-v1', 'files/f1-v2']);
+      expect(await q.versionBlobs([])).toEqual([]);
+      await q.deleteFiles([]);
+      await q.deleteFiles(['f1']);
     });
     expect(await files.findById('f1')).toBeUndefined();
     expect(await files.hasBlobKey('files/f1-v1')).toBe(false);
@@ -99,7 +101,7 @@ describe('FileRepo', () => {
   it('answers reads asynchronously, current version unless a version is named', async () => {
     const db = open();
     const files = new FileRepo(db);
-    addFile(files, db, 'f1', '/x.txt', [1, 2]);
+    await addFile(files, db, 'f1', '/x.txt', [1, 2]);
     const found = files.findByPath('/x.txt');
     expect(found).toBeInstanceOf(Promise);
     expect((await found)?.version.id).toBe('f1-v2');
@@ -117,28 +119,28 @@ describe('CustomFieldRepo', () => {
   it('keeps names taken forever and frees the label of a deleted field', async () => {
     const db = open();
     const fields = new CustomFieldRepo(db);
-    db.transaction((tx) => fields.inTx(tx).insert(field('c1', 'price', 'Price')));
+    await db.transaction(async (tx) => fields.inTx(tx).insert(field('c1', 'price', 'Price')));
     expect(await fields.markDeleted('c1', at)).toBe(true);
     expect(await fields.markDeleted('c1', at)).toBe(false);
-    db.transaction((tx) => {
+    await db.transaction(async (tx) => {
       const q = fields.inTx(tx);
-      expect(q.isNameTaken('price')).toBe(true);
-      expect(q.isLabelTaken('Price')).toBe(false);
+      expect(await q.isNameTaken('price')).toBe(true);
+      expect(await q.isLabelTaken('Price')).toBe(false);
     });
     expect(await fields.list()).toEqual([]);
     expect((await fields.list(true)).map((f) => f.id)).toEqual(['c1']);
   });
 
-  it('does not count a field\'s own label as taken when it is the one being changed', () => {
+  it('does not count a field\'s own label as taken when it is the one being changed', async () => {
     const db = open();
     const fields = new CustomFieldRepo(db);
-    db.transaction((tx) => {
+    await db.transaction(async (tx) => {
       const q = fields.inTx(tx);
-      q.insert(field('c1', 'price', 'Price'));
-      expect(q.isLabelTaken('Price', 'c1')).toBe(false);
-      expect(q.isLabelTaken('Price', 'c2')).toBe(true);
-      expect(q.update('c1', { label: 'Cost' })?.label).toBe('Cost');
-      expect(q.update('c2', { label: 'Cost' })).toBeUndefined();
+      await q.insert(field('c1', 'price', 'Price'));
+      expect(await q.isLabelTaken('Price', 'c1')).toBe(false);
+      expect(await q.isLabelTaken('Price', 'c2')).toBe(true);
+      expect((await q.update('c1', { label: 'Cost' }))?.label).toBe('Cost');
+      expect(await q.update('c2', { label: 'Cost' })).toBeUndefined();
     });
   });
 });
@@ -148,9 +150,9 @@ describe('WebhookRepo', () => {
     const db = open();
     const webhooks = new WebhookRepo(db);
     const delivery = (id: string, createdAt: Date) => ({ id, eventId: `e-${id}`, eventType: 'file.created', url: 'http://example.test/', body: '{}', status: 'pending' as const, attempts: [], createdAt, updatedAt: createdAt });
-    db.transaction((tx) => {
-      webhooks.inTx(tx).insertDelivery(delivery('d1', new Date(1)));
-      webhooks.inTx(tx).insertDelivery(delivery('d2', new Date(2)));
+    await db.transaction(async (tx) => {
+      await webhooks.inTx(tx).insertDelivery(delivery('d1', new Date(1)));
+      await webhooks.inTx(tx).insertDelivery(delivery('d2', new Date(2)));
     });
     const attempt = (statusCode: number) => ({ at: at.toISOString(), statusCode, error: statusCode === 200 ? null : `HTTP ${statusCode}`, durationMs: 5 });
     await webhooks.recordAttempt('d1', attempt(500), 'pending', at);

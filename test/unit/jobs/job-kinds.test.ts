@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openDatabase } from '../../../src/db/client.js';
+import { createSqliteTransactor } from '../../../src/db/transactor.js';
 import { isAppError } from '../../../src/errors.js';
 import { defineJobKind, InvalidJobPayloadError } from '../../../src/jobs/job-kind.js';
 import type { Job } from '../../../src/jobs/job-queue.js';
@@ -25,8 +26,9 @@ afterEach(async () => {
 function open() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stowage-job-kinds-'));
   const { db, close } = openDatabase(path.join(dir, 'stowage.db'));
-  opened.push({ close, dir });
-  const queue = new SqliteJobQueue(db);
+  const transactor = createSqliteTransactor(db);
+  opened.push({ close: () => (transactor.close(), close()), dir });
+  const queue = new SqliteJobQueue(transactor);
   const runner = new JobRunner(queue, createLogger({ level: 'silent', format: 'json' }));
   runners.push(runner);
   return { db, queue, runner };
@@ -34,23 +36,23 @@ function open() {
 
 const deliverJob = defineJobKind('test.deliver', z.object({ deliveryId: z.string(), tries: z.number().int() }));
 
-const thrownBy = (fn: () => unknown): unknown => {
+const rejectionOf = async (promise: Promise<unknown>): Promise<unknown> => {
   try {
-    fn();
+    await promise;
   } catch (error) {
     return error;
   }
-  throw new Error('expected a throw');
+  throw new Error('expected a rejection');
 };
 
 describe('job kinds', () => {
   it('refuses a bad payload at enqueue with a plain Error naming the kind and the field, and stores nothing', async () => {
     const { queue } = open();
-    const error = thrownBy(() => queue.enqueue(deliverJob, { deliveryId: 'd1', tries: 'two' } as never));
+    const error = await rejectionOf(queue.enqueue(deliverJob, { deliveryId: 'd1', tries: 'two' } as never));
     expect(error).toBeInstanceOf(InvalidJobPayloadError);
     expect(isAppError(error)).toBe(false);
     expect((error as Error).message).toMatch(/job kind "test\.deliver" at enqueue: tries: .*expected number/);
-    expect(() => queue.enqueue(deliverJob, { tries: 1 } as never)).toThrow(/"test\.deliver".*deliveryId/);
+    await expect(queue.enqueue(deliverJob, { tries: 1 } as never)).rejects.toThrow(/"test\.deliver".*deliveryId/);
     expect(await queue.counts([deliverJob.name])).toEqual([]);
   });
 
@@ -58,7 +60,7 @@ describe('job kinds', () => {
     const { queue, runner } = open();
     const seen: Job<{ deliveryId: string; tries: number }>[] = [];
     runner.register(deliverJob, { concurrency: 1, leaseMs: 5000, run: async (job) => void seen.push(job) });
-    const id = queue.enqueue(deliverJob, { deliveryId: 'd1', tries: 3 });
+    const id = await queue.enqueue(deliverJob, { deliveryId: 'd1', tries: 3 });
     runner.start();
     await expect.poll(() => seen.length).toBe(1);
     expect(seen[0]).toMatchObject({ id, kind: 'test.deliver', payload: { deliveryId: 'd1', tries: 3 }, attempt: 1 });
@@ -73,10 +75,10 @@ describe('job kinds', () => {
     const ran: unknown[] = [];
     const dead: unknown[] = [];
     runner.register(deliverJob, { concurrency: 1, leaseMs: 5000, run: async (job) => void ran.push(job.payload), onDead: (job) => void dead.push(job) });
-    const bad = queue.enqueue(deliverJob, { deliveryId: 'old', tries: 1 }, { maxAttempts: 5 });
+    const bad = await queue.enqueue(deliverJob, { deliveryId: 'old', tries: 1 }, { maxAttempts: 5 });
     // As an older version (or a damaged row) left it.
     db.run(sql`UPDATE jobs SET payload = ${stored} WHERE id = ${bad}`);
-    const good = queue.enqueue(deliverJob, { deliveryId: 'new', tries: 1 });
+    const good = await queue.enqueue(deliverJob, { deliveryId: 'new', tries: 1 });
     runner.start();
 
     await expect.poll(() => ran).toEqual([{ deliveryId: 'new', tries: 1 }]);
@@ -92,7 +94,7 @@ describe('job kinds', () => {
     const { queue, runner } = open();
     const seen: unknown[] = [];
     runner.register('test.untyped', { concurrency: 1, leaseMs: 5000, run: async (job) => void seen.push(job.payload) });
-    queue.enqueue('test.untyped', { anything: [1, 2] });
+    await queue.enqueue('test.untyped', { anything: [1, 2] });
     expect(await queue.enqueueUnlessPending('test.untyped', {})).toBeUndefined();
     runner.start();
     await expect.poll(() => seen).toEqual([{ anything: [1, 2] }]);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/db/client.js';
+import { createSqliteTransactor } from '../../../src/db/transactor.js';
 import { JobRunner } from '../../../src/jobs/job-runner.js';
 import { SqliteJobQueue } from '../../../src/jobs/sqlite-job-queue.js';
 import { createLogger } from '../../../src/logger.js';
@@ -18,8 +19,9 @@ afterEach(() => {
 function openQueue(now?: () => number) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stowage-release-'));
   const { db, close } = openDatabase(path.join(dir, 'stowage.db'));
-  opened.push({ close, dir });
-  return new SqliteJobQueue(db, now);
+  const transactor = createSqliteTransactor(db);
+  opened.push({ close: () => (transactor.close(), close()), dir });
+  return new SqliteJobQueue(transactor, now);
 }
 
 const silent = () => createLogger({ level: 'silent', format: 'json' });
@@ -28,8 +30,8 @@ describe('releasing jobs on shutdown', () => {
   it('makes a claimed job due again at once, without counting the interrupted attempt, and leaves finished jobs alone', async () => {
     const now = 1_000_000;
     const queue = openQueue(() => now);
-    const id = queue.enqueue('k', {});
-    const done = queue.enqueue('k', {});
+    const id = await queue.enqueue('k', {});
+    const done = await queue.enqueue('k', {});
     expect(await queue.claim('k', 60_000)).toMatchObject({ id, attempt: 1 });
     expect(await queue.claim('k', 60_000)).toMatchObject({ id: done });
     await queue.complete(done);
@@ -49,8 +51,8 @@ describe('releasing jobs on shutdown', () => {
     const started: string[] = [];
     runner.register('quick', { concurrency: 1, leaseMs: 60_000, run: (job) => new Promise<void>((resolve) => ((finishQuick = resolve), started.push(job.id))) });
     runner.register('hung', { concurrency: 1, leaseMs: 60_000, run: (job) => new Promise<void>((_, reject) => ((failHung = reject), started.push(job.id))) });
-    queue.enqueue('quick', {});
-    const hung = queue.enqueue('hung', {});
+    await queue.enqueue('quick', {});
+    const hung = await queue.enqueue('hung', {});
     runner.start();
     await expect.poll(() => started.length).toBe(2);
     expect(runner.runningCount).toBe(2);

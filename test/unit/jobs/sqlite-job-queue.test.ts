@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/db/client.js';
+import { createSqliteTransactor } from '../../../src/db/transactor.js';
 import { JobRunner } from '../../../src/jobs/job-runner.js';
 import { SqliteJobQueue } from '../../../src/jobs/sqlite-job-queue.js';
 import { createLogger } from '../../../src/logger.js';
@@ -16,18 +17,23 @@ afterEach(() => {
 });
 
 function open(dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stowage-jobs-'))) {
-  const { db, close } = openDatabase(path.join(dir, 'stowage.db'));
+  const database = openDatabase(path.join(dir, 'stowage.db'));
+  const transactor = createSqliteTransactor(database.db);
+  const close = () => {
+    transactor.close();
+    database.close();
+  };
   opened.push({ close, dir });
-  return { db, dir, close };
+  return { transactor, dir, close };
 }
 
 describe('SqliteJobQueue', () => {
   it('claims due jobs once, leases them, and lets another worker take a job whose lease ran out', async () => {
     let now = 1_000_000;
-    const { db } = open();
-    const queue = new SqliteJobQueue(db, () => now);
-    const id = queue.enqueue('k', { n: 1 });
-    queue.enqueue('k', { n: 2 }, { runAt: now + 10_000 });
+    const { transactor } = open();
+    const queue = new SqliteJobQueue(transactor, () => now);
+    const id = await queue.enqueue('k', { n: 1 });
+    await queue.enqueue('k', { n: 2 }, { runAt: now + 10_000 });
     expect(await queue.claim('k', 5000)).toMatchObject({ id, payload: { n: 1 }, attempt: 1 });
     expect(await queue.claim('k', 5000)).toBeUndefined();
     now += 6000;
@@ -40,9 +46,9 @@ describe('SqliteJobQueue', () => {
 
   it('retries failures at the given time and marks a job dead after maxAttempts', async () => {
     let now = 0;
-    const { db } = open();
-    const queue = new SqliteJobQueue(db, () => now);
-    const id = queue.enqueue('k', {}, { maxAttempts: 2 });
+    const { transactor } = open();
+    const queue = new SqliteJobQueue(transactor, () => now);
+    const id = await queue.enqueue('k', {}, { maxAttempts: 2 });
     await queue.claim('k', 1000);
     expect(await queue.fail(id, 'boom', now + 500)).toBe('retrying');
     expect(await queue.claim('k', 1000)).toBeUndefined();
@@ -55,8 +61,8 @@ describe('SqliteJobQueue', () => {
 
   it('survives a restart: a job claimed by a crashed process runs again in the next one', async () => {
     const first = open();
-    const queue = new SqliteJobQueue(first.db);
-    queue.enqueue('work', { value: 42 });
+    const queue = new SqliteJobQueue(first.transactor);
+    await queue.enqueue('work', { value: 42 });
     expect(await queue.claim('work', 200)).toBeDefined();
     first.close();
     opened.pop();
@@ -64,7 +70,7 @@ describe('SqliteJobQueue', () => {
 
     const second = open(first.dir);
     const done: unknown[] = [];
-    const runner = new JobRunner(new SqliteJobQueue(second.db), createLogger({ level: 'silent', format: 'json' }));
+    const runner = new JobRunner(new SqliteJobQueue(second.transactor), createLogger({ level: 'silent', format: 'json' }));
     runner.register('work', { concurrency: 1, leaseMs: 1000, run: async (job) => void done.push(job.payload) });
     runner.start();
     await expect.poll(() => done, { timeout: 5000 }).toEqual([{ value: 42 }]);
@@ -72,8 +78,8 @@ describe('SqliteJobQueue', () => {
   });
 
   it('runs at most `concurrency` jobs of a kind at once and retries failing ones with backoff', async () => {
-    const { db } = open();
-    const queue = new SqliteJobQueue(db);
+    const { transactor } = open();
+    const queue = new SqliteJobQueue(transactor);
     const runner = new JobRunner(queue, createLogger({ level: 'silent', format: 'json' }));
     let running = 0;
     let peak = 0;
@@ -94,8 +100,8 @@ describe('SqliteJobQueue', () => {
         if (flaky++ < 2) throw new Error('not yet');
       },
     });
-    for (let n = 0; n < 6; n++) queue.enqueue('slow', { n });
-    queue.enqueue('flaky', {});
+    for (let n = 0; n < 6; n++) await queue.enqueue('slow', { n });
+    await queue.enqueue('flaky', {});
     runner.start();
     await expect.poll(() => finished.length, { timeout: 5000 }).toBe(6);
     await expect.poll(() => flaky, { timeout: 5000 }).toBe(3);
