@@ -80,6 +80,10 @@ const envSchema = z.object({
   // An hour is far longer than any upload takes between writing its bytes and committing its row.
   STOWAGE_JANITOR_GRACE_MS: positiveInt('STOWAGE_JANITOR_GRACE_MS').default(60 * 60_000),
   STOWAGE_JANITOR_INTERVAL_MS: positiveInt('STOWAGE_JANITOR_INTERVAL_MS').default(15 * 60_000),
+  STOWAGE_DATABASE_URL: z
+    .string()
+    .refine(isPostgresUrl, 'STOWAGE_DATABASE_URL must be a postgres:// or postgresql:// URL, e.g. postgres://user@host:5432/db')
+    .optional(),
 });
 
 export interface Config {
@@ -117,7 +121,15 @@ export interface Config {
   readonly shutdown: { readonly timeoutMs: number };
   /** How often the janitor collects orphans (temp objects, blobs with no row, derivatives of deleted versions), and how old one must be. */
   readonly janitor: { readonly intervalMs: number; readonly graceMs: number };
+  /** Where the metadata lives: SQLite in the data directory (the default), or the PostgreSQL database at `url`. */
+  readonly database: DatabaseConfig;
 }
+
+export type DatabaseConfig = { readonly kind: 'sqlite' } | { readonly kind: 'postgres'; readonly url: string };
+
+/** Why `STOWAGE_DATABASE_URL` is refused in this version (the PostgreSQL schema exists; the repositories do not yet). */
+export const POSTGRES_NOT_YET =
+  "STOWAGE_DATABASE_URL: PostgreSQL support is being built: its schema and migrations exist, but Stowage's repositories run on SQLite only in this version; unset it to use the embedded SQLite database";
 
 /** What one ffmpeg video render may take: frames of at most `maxOutputPixels`, `memoryBytes` of address space. */
 export interface VideoRenderLimits {
@@ -131,6 +143,17 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+function isPostgresUrl(value: string): boolean {
+  try {
+    return ['postgres:', 'postgresql:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/** The database a (validated) `STOWAGE_DATABASE_URL` selects: PostgreSQL when set, SQLite when not. Pure. */
+export const databaseConfigOf = (url: string | undefined): DatabaseConfig => (url ? { kind: 'postgres', url } : { kind: 'sqlite' });
 
 function splitList(value: string | undefined): string[] {
   return (value ?? '')
@@ -155,6 +178,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const e = parsed.data;
+  const database = databaseConfigOf(e.STOWAGE_DATABASE_URL);
+  if (database.kind === 'postgres') throw new ConfigError([POSTGRES_NOT_YET]);
   const plan = PLAN_LIMITS[e.STOWAGE_PLAN];
   const allowlist = splitList(e.STOWAGE_URL_ALLOWLIST);
   const badAllow = allowlist.filter((entry) => !isValidAllowEntry(entry));
@@ -211,6 +236,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     metrics: { public: e.STOWAGE_METRICS_PUBLIC === 'true' },
     shutdown: { timeoutMs: e.STOWAGE_SHUTDOWN_TIMEOUT_MS },
     janitor: { intervalMs: e.STOWAGE_JANITOR_INTERVAL_MS, graceMs: e.STOWAGE_JANITOR_GRACE_MS },
+    database,
   };
 }
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, databaseConfigOf, loadConfig } from '../../src/config.js';
 
 describe('configuration', () => {
   it('has working defaults', () => {
@@ -96,5 +96,28 @@ describe('configuration', () => {
     expect(loadConfig({ STOWAGE_METRICS_PUBLIC: 'true' }).metrics.public).toBe(true);
     expect(loadConfig({ STOWAGE_METRICS_PUBLIC: 'false' }).metrics.public).toBe(false);
     expect(() => loadConfig({ STOWAGE_METRICS_PUBLIC: 'yes' })).toThrow('STOWAGE_METRICS_PUBLIC must be true or false');
+  });
+
+  it('uses SQLite unless STOWAGE_DATABASE_URL names a PostgreSQL database, which this version refuses in one line', () => {
+    expect(loadConfig({}).database).toEqual({ kind: 'sqlite' });
+    expect(loadConfig({ STOWAGE_DATABASE_URL: '' }).database).toEqual({ kind: 'sqlite' });
+    expect(databaseConfigOf('postgresql://u@db:5432/stowage')).toEqual({ kind: 'postgres', url: 'postgresql://u@db:5432/stowage' });
+    for (const bad of ['mysql://u@db/stowage', 'db:5432/stowage', 'not a url']) {
+      expect(() => loadConfig({ STOWAGE_DATABASE_URL: bad })).toThrow('STOWAGE_DATABASE_URL must be a postgres:// or postgresql:// URL');
+    }
+    for (const url of ['postgres://u:s3cret@db:5432/stowage', 'postgresql://db/stowage']) {
+      const error = (() => {
+        try {
+          loadConfig({ STOWAGE_DATABASE_URL: url });
+        } catch (e) {
+          return e as ConfigError;
+        }
+      })();
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error?.problems).toEqual([
+        "STOWAGE_DATABASE_URL: PostgreSQL support is being built: its schema and migrations exist, but Stowage's repositories run on SQLite only in this version; unset it to use the embedded SQLite database",
+      ]);
+      expect(error?.message).not.toContain('s3cret');
+    }
   });
 });

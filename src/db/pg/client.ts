@@ -1,0 +1,119 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import * as schema from './schema.js';
+
+export type PgDb = NodePgDatabase<typeof schema>;
+
+/** The folder of drizzle's PostgreSQL migrations, applied by `openPostgres`. */
+export const PG_MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../drizzle/postgres');
+
+/** How long opening waits for a connection before it reports the server unreachable. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** The advisory lock processes starting together take, so only one of them applies the migrations ("STOW"). */
+const MIGRATION_LOCK = 0x53544f57;
+
+/** Why the PostgreSQL database could not be opened, in one line that names the server but never its password. */
+export class PostgresStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PostgresStartError';
+  }
+}
+
+export interface OpenPostgresOptions {
+  /** Where the migrations are; {@link PG_MIGRATIONS_FOLDER} by default. */
+  migrationsFolder?: string;
+}
+
+/**
+ * Connects a pool to the PostgreSQL database at `url` and applies its pending migrations, one process at a time.
+ * @throws PostgresStartError "Cannot reach PostgreSQL at …" when no connection can be made, or
+ *   "PostgreSQL migration <name> failed: …" when a migration fails (nothing of it is applied then).
+ */
+export async function openPostgres(url: string, options: OpenPostgresOptions = {}): Promise<{ db: PgDb; close: () => Promise<void> }> {
+  const migrationsFolder = options.migrationsFolder ?? PG_MIGRATIONS_FOLDER;
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  // An idle connection that breaks (a server restart) leaves the pool; the next query opens another one.
+  pool.on('error', () => {});
+  const close = () => pool.end();
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    await close();
+    throw new PostgresStartError(`Cannot reach PostgreSQL at ${describeServer(url)}: ${reasonOf(error, url)}`);
+  }
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await migrate(drizzle(client), { migrationsFolder });
+  } catch (error) {
+    client.release(true);
+    await close();
+    throw new PostgresStartError(`PostgreSQL migration ${failedMigration(error, migrationsFolder)} failed: ${reasonOf(error, url)}`);
+  }
+  // Releasing the session ends its advisory lock too; a healthy connection goes back to the pool.
+  await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+  client.release();
+  return { db: drizzle(pool, { schema }), close };
+}
+
+/** `postgres://user@host:port/db`: the server a URL names, without its password or parameters. */
+export function describeServer(url: string): string {
+  try {
+    const u = new URL(url);
+    const user = u.username ? `${decodeURIComponent(u.username)}@` : '';
+    return `${u.protocol}//${user}${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return 'the configured URL (not a valid URL)';
+  }
+}
+
+/** The error's message on one line, with the URL's password (should a driver ever repeat it) removed. */
+function reasonOf(error: unknown, url: string): string {
+  const cause = error instanceof DrizzleQueryError && error.cause ? error.cause : error;
+  const messages =
+    cause instanceof AggregateError && !cause.message ? cause.errors.map((e: unknown) => messageOf(e)) : [messageOf(cause)];
+  let reason = [...new Set(messages)].join('; ').replace(/\s+/g, ' ').trim() || 'unknown error';
+  for (const secret of passwordsIn(url)) reason = reason.split(secret).join('[redacted]');
+  return reason;
+}
+
+function messageOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.message || (error as NodeJS.ErrnoException).code || error.name;
+}
+
+function passwordsIn(url: string): string[] {
+  try {
+    const { password } = new URL(url);
+    return password ? [...new Set([password, decodeURIComponent(password)])] : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The name (journal tag) of the migration whose statement failed: drizzle applies them all in one transaction and
+ * reports only the statement. "(reading the migrations)" when the folder itself could not be read.
+ */
+function failedMigration(error: unknown, migrationsFolder: string): string {
+  if (!(error instanceof DrizzleQueryError)) return '(reading the migrations)';
+  try {
+    const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+    const failing = journal.entries.find((entry) =>
+      fs
+        .readFileSync(path.join(migrationsFolder, `${entry.tag}.sql`), 'utf8')
+        .split('--> statement-breakpoint')
+        .some((statement) => statement === error.query),
+    );
+    return failing?.tag ?? '(bookkeeping)';
+  } catch {
+    return '(unknown)';
+  }
+}
