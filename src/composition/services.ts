@@ -70,6 +70,7 @@ export function createServices(infra: Infrastructure, overrides: ServiceOverride
   const outbox = new WebhookOutbox(transactor, queue, config.webhooks.urls);
   const events = new LibraryEvents(outbox, bus, config.urlEndpoint);
   const extensions = new ExtensionService({
+    clock,
     transactor,
     files,
     store,
@@ -86,7 +87,7 @@ export function createServices(infra: Infrastructure, overrides: ServiceOverride
   });
   const findFaces = modelHosts.findFaces;
   // Images and videos render in separate slots, so a few long video renders never stall image delivery.
-  const queueOptions = { maxQueued: config.transform.maxQueued, failureTtlMs: 60_000, metrics: metrics.renders };
+  const queueOptions = { maxQueued: config.transform.maxQueued, failureTtlMs: 60_000, metrics: metrics.renders, clock };
   const imageRenders = new RenderQueue(createLimiter(config.analysis.concurrency), config.transform.waitMs, { ...queueOptions, kind: 'image' });
   const videoRenders = new RenderQueue(createLimiter(Math.max(1, Math.floor(config.analysis.concurrency / 2))), config.transform.waitMs, { ...queueOptions, kind: 'video' });
   const ffmpegBounds = { maxMemoryBytes: config.transform.video.memoryBytes, signal: closing.signal };
@@ -134,7 +135,7 @@ export function createServices(infra: Infrastructure, overrides: ServiceOverride
     imageRenders,
     metrics: metrics.uploads,
   };
-  runner.register(webhookJob, createWebhookHandler(transactor, { secret: infra.webhookSecret, timeoutMs: config.webhooks.timeoutMs, retryWindowMs: config.webhooks.retryWindowMs, retryBaseMs: config.webhooks.retryBaseMs, allowlist, metrics: metrics.webhooks }));
+  runner.register(webhookJob, createWebhookHandler(transactor, { secret: infra.webhookSecret, timeoutMs: config.webhooks.timeoutMs, retryWindowMs: config.webhooks.retryWindowMs, retryBaseMs: config.webhooks.retryBaseMs, allowlist, metrics: metrics.webhooks, clock }));
   for (const { kind, handler: jobHandler } of [...extensions.handlers(), ...transformations.handlers()]) runner.register(kind, jobHandler);
   // What a crash leaves behind is collected by a leased job (one process at a time), never at start.
   const janitor = new Janitor({ store, files, derived, queue, log, metrics: metrics.janitor, clock, ...config.janitor });

@@ -1,5 +1,6 @@
 import type { Limiter } from '../analysis/concurrency.js';
 import { AppError, isAppError } from '../errors.js';
+import { type Clock, systemClock } from '../clock.js';
 import { timed } from '../metrics/stopwatch.js';
 
 /** What a render makes: a delivered image or video, or a library thumbnail (rendered in the image slots). */
@@ -23,6 +24,8 @@ export interface RenderQueueOptions {
   /** What this queue's slots render, for metrics (default `image`). */
   kind?: 'image' | 'video';
   metrics?: RenderMetrics;
+  /** What failures' remembering is timed by (the system clock by default). */
+  clock?: Clock;
 }
 
 interface Shared {
@@ -52,8 +55,8 @@ export class RenderQueue {
 
   /** The same queue (same renders, slots and remembered failures), uncapped, for callers that wait longer: background jobs. */
   withWait(waitMs: number): RenderQueue {
-    const { failureTtlMs, kind, metrics } = this.options;
-    return new RenderQueue(this.limiter, waitMs, { failureTtlMs, kind, metrics }, this.shared);
+    const { failureTtlMs, kind, metrics, clock } = this.options;
+    return new RenderQueue(this.limiter, waitMs, { failureTtlMs, kind, metrics, clock }, this.shared);
   }
 
   /** Renders waiting for a slot and running now (shared by every queue made with `withWait`). */
@@ -61,11 +64,15 @@ export class RenderQueue {
     return { waiting: this.limiter.pendingCount, running: this.limiter.activeCount };
   }
 
+  private now(): number {
+    return (this.options.clock ?? systemClock).now();
+  }
+
   run<T>(key: string, make: () => Promise<T>): Promise<T> {
     const kind: RenderKind = key.startsWith(THUMBNAIL_KEY_PREFIX) ? 'thumbnail' : (this.options.kind ?? 'image');
     const { inFlight, failures } = this.shared;
     const failed = failures.get(key);
-    if (failed && failed.until > Date.now()) return Promise.reject(failed.error);
+    if (failed && failed.until > this.now()) return Promise.reject(failed.error);
     let pending = inFlight.get(key) as Promise<T> | undefined;
     if (!pending) {
       if (this.options.maxQueued !== undefined && this.limiter.pendingCount >= this.options.maxQueued) {
@@ -99,7 +106,7 @@ export class RenderQueue {
     const { failures } = this.shared;
     failures.delete(key);
     const answer = isAppError(error) ? error : new AppError('INTERNAL_SERVER_ERROR', 'We have experienced an internal error while processing your request.');
-    failures.set(key, { error: answer, until: Date.now() + (this.options.failureTtlMs ?? 0) });
+    failures.set(key, { error: answer, until: this.now() + (this.options.failureTtlMs ?? 0) });
     if (failures.size > MAX_REMEMBERED_FAILURES) failures.delete(failures.keys().next().value as string);
   }
 

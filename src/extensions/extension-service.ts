@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import { z } from 'zod';
+import { type Clock, systemClock } from '../clock.js';
 import type { Tx } from '../db/client.js';
 import type { Transactor } from '../db/transactor.js';
 import type { FileRepo, FileTxQueries, FileView } from '../db/repos/file-repo.js';
@@ -52,6 +53,8 @@ export interface ExtensionServiceDeps {
   log: Logger;
   /** How long `uploadFile` waits for auto-tagging before answering `pending`. */
   syncBudgetMs: number;
+  /** What job due times are set by (the system clock by default). */
+  clock?: Clock;
   /** Creates the remove-bg version; provided by the upload pipeline. */
   storeNewVersion: (of: FileView, png: Buffer, extensionStatus: Record<string, ExtensionState>) => Promise<FileView>;
   fetchImage: (url: string) => Promise<Buffer>;
@@ -70,7 +73,7 @@ export class ExtensionService {
     const ids = { fileId: view.file.id, versionId: view.version.id, webhookUrl };
     for (const extension of requests) {
       if (extension.name === 'remove-bg') await this.deps.queue.enqueue(removeBgJob, { ...ids, extension }, { maxAttempts: 3 }, tx);
-      else await this.deps.queue.enqueue(autoTagJob, { ...ids, extension }, { maxAttempts: 3, runAt: Date.now() + this.deps.syncBudgetMs + 1000 }, tx);
+      else await this.deps.queue.enqueue(autoTagJob, { ...ids, extension }, { maxAttempts: 3, runAt: (this.deps.clock ?? systemClock).now() + this.deps.syncBudgetMs + 1000 }, tx);
     }
   }
 

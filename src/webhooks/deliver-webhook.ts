@@ -1,4 +1,5 @@
 import got from 'got';
+import { type Clock, systemClock } from '../clock.js';
 import type { Transactor } from '../db/transactor.js';
 import { WebhookRepo } from '../db/repos/webhook-repo.js';
 import type { PayloadOf } from '../jobs/job-kind.js';
@@ -17,6 +18,8 @@ export interface WebhookDeliveryOptions {
   retryBaseMs: number;
   allowlist: AddressAllowlist;
   metrics?: WebhookMetrics;
+  /** What the retry window is measured by (the system clock by default). */
+  clock?: Clock;
 }
 
 /** How one delivery attempt ended: received (2xx), to be retried, or given up on (the retry window closed). */
@@ -66,7 +69,7 @@ export function createWebhookHandler(transactor: Transactor, options: WebhookDel
         options.metrics?.attempted('delivered');
         return webhooks.recordAttempt(id, attempt, 'delivered', new Date());
       }
-      const giveUp = Date.now() + retryDelay(job.attempt) - delivery.createdAt.getTime() > options.retryWindowMs;
+      const giveUp = (options.clock ?? systemClock).now() + retryDelay(job.attempt) - delivery.createdAt.getTime() > options.retryWindowMs;
       options.metrics?.attempted(giveUp ? 'failed' : 'retrying');
       await webhooks.recordAttempt(id, attempt, giveUp ? 'failed' : 'pending', new Date());
       if (!giveUp) throw new Error(`Webhook to ${delivery.url} failed: ${error}`);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createLimiter } from '../../src/analysis/concurrency.js';
 import { RenderQueue } from '../../src/delivery/render-queue.js';
 import { AppError } from '../../src/errors.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 const deferred = <T>() => {
   let resolve!: (v: T) => void;
@@ -64,6 +65,23 @@ describe('render queue', () => {
     // Replayed as the masked 500 the client saw, without the details (they were logged the first time).
     await expect(queue.run('y', crash)).rejects.toMatchObject({ code: 'INTERNAL_SERVER_ERROR', status: 500, message: 'We have experienced an internal error while processing your request.' });
     expect(broken).toBe(1);
+  });
+
+  it('forgets a failure once its time has passed on the clock, and renders again', async () => {
+    const clock = new ManualClock();
+    const queue = new RenderQueue(createLimiter(1), 10_000, { failureTtlMs: 60_000, clock });
+    let runs = 0;
+    const flaky = () => {
+      runs++;
+      return runs === 1 ? Promise.reject(new AppError('BAD_REQUEST', 'cannot encode')) : Promise.resolve('rendered');
+    };
+    await expect(queue.run('x', flaky)).rejects.toThrow('cannot encode');
+    clock.advance(59_999);
+    await expect(queue.run('x', flaky)).rejects.toThrow('cannot encode');
+    expect(runs).toBe(1);
+    clock.advance(1);
+    await expect(queue.run('x', flaky)).resolves.toBe('rendered');
+    expect(runs).toBe(2);
   });
 
   it('does not remember a 503 (busy is not a failure)', async () => {
