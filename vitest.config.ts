@@ -12,5 +12,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // With STOWAGE_TEST_DATABASE_URL set, the run gets a PostgreSQL database of its own (see the file).
+    globalSetup: ['test/setup/postgres-run-database.ts'],
   },
 });

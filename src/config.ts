@@ -84,6 +84,10 @@ const envSchema = z.object({
     .string()
     .refine(isPostgresUrl, 'STOWAGE_DATABASE_URL must be a postgres:// or postgresql:// URL, e.g. postgres://user@host:5432/db')
     .optional(),
+  STOWAGE_DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'STOWAGE_DATABASE_SCHEMA must be a lowercase PostgreSQL identifier (letters, digits, _), e.g. stowage')
+    .default('public'),
 });
 
 export interface Config {
@@ -125,11 +129,8 @@ export interface Config {
   readonly database: DatabaseConfig;
 }
 
-export type DatabaseConfig = { readonly kind: 'sqlite' } | { readonly kind: 'postgres'; readonly url: string };
-
-/** Why `STOWAGE_DATABASE_URL` is refused in this version (the PostgreSQL schema exists; the repositories do not yet). */
-export const POSTGRES_NOT_YET =
-  "STOWAGE_DATABASE_URL: PostgreSQL support is being built: its schema and migrations exist, but Stowage's repositories run on SQLite only in this version; unset it to use the embedded SQLite database";
+/** SQLite in the data directory, or PostgreSQL at `url` with Stowage's tables in `schema`. */
+export type DatabaseConfig = { readonly kind: 'sqlite' } | { readonly kind: 'postgres'; readonly url: string; readonly schema: string };
 
 /** What one ffmpeg video render may take: frames of at most `maxOutputPixels`, `memoryBytes` of address space. */
 export interface VideoRenderLimits {
@@ -153,7 +154,7 @@ function isPostgresUrl(value: string): boolean {
 }
 
 /** The database a (validated) `STOWAGE_DATABASE_URL` selects: PostgreSQL when set, SQLite when not. Pure. */
-export const databaseConfigOf = (url: string | undefined): DatabaseConfig => (url ? { kind: 'postgres', url } : { kind: 'sqlite' });
+export const databaseConfigOf = (url: string | undefined, schema = 'public'): DatabaseConfig => (url ? { kind: 'postgres', url, schema } : { kind: 'sqlite' });
 
 function splitList(value: string | undefined): string[] {
   return (value ?? '')
@@ -178,8 +179,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const e = parsed.data;
-  const database = databaseConfigOf(e.STOWAGE_DATABASE_URL);
-  if (database.kind === 'postgres') throw new ConfigError([POSTGRES_NOT_YET]);
+  const database = databaseConfigOf(e.STOWAGE_DATABASE_URL, e.STOWAGE_DATABASE_SCHEMA);
   const plan = PLAN_LIMITS[e.STOWAGE_PLAN];
   const allowlist = splitList(e.STOWAGE_URL_ALLOWLIST);
   const badAllow = allowlist.filter((entry) => !isValidAllowEntry(entry));

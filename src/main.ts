@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { PostgresStartError } from './db/pg/client.js';
 
 // Files Stowage creates are its own: modes are also set explicitly, this covers what libraries create.
 process.umask(0o077);
@@ -25,7 +26,15 @@ function listenFailure(error: unknown, host: string, port: number): string | und
   return undefined;
 }
 
-const app = await createApp(config);
+let app: Awaited<ReturnType<typeof createApp>>;
+try {
+  app = await createApp(config);
+} catch (error) {
+  // PostgreSQL unreachable, or a migration failed: already one line that names the server but not its password.
+  if (!(error instanceof PostgresStartError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
 let address: string;
 try {
   address = await app.listen();
@@ -35,7 +44,8 @@ try {
   process.stderr.write(`${line}\n`);
   process.exit(1);
 }
-process.stderr.write(`Stowage listening on ${address}; GraphiQL at ${config.urlEndpoint}/graphql, files under ${config.urlEndpoint}/ (data in ${config.dataDir})\n`);
+const metadata = config.database.kind === 'postgres' ? `, metadata in PostgreSQL schema ${config.database.schema}` : '';
+process.stderr.write(`Stowage listening on ${address}; GraphiQL at ${config.urlEndpoint}/graphql, files under ${config.urlEndpoint}/ (data in ${config.dataDir}${metadata})\n`);
 
 /** The exit code of a process ended by `signal`, as shells report it: 128 + the signal's number (SIGTERM: 143). */
 const signalExitCode = (signal: NodeJS.Signals) => 128 + (os.constants.signals[signal] ?? 0);

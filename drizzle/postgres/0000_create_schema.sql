@@ -107,8 +107,8 @@ CREATE TABLE "webhook_endpoints" (
 	"created_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
-ALTER TABLE "derivatives" ADD CONSTRAINT "derivatives_version_id_file_versions_id_fk" FOREIGN KEY ("version_id") REFERENCES "public"."file_versions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "file_versions" ADD CONSTRAINT "file_versions_file_id_files_id_fk" FOREIGN KEY ("file_id") REFERENCES "public"."files"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "derivatives" ADD CONSTRAINT "derivatives_version_id_file_versions_id_fk" FOREIGN KEY ("version_id") REFERENCES "file_versions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "file_versions" ADD CONSTRAINT "file_versions_file_id_files_id_fk" FOREIGN KEY ("file_id") REFERENCES "files"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "custom_metadata_fields_name_idx" ON "custom_metadata_fields" USING btree ("name");--> statement-breakpoint
 CREATE INDEX "derivatives_entry_idx" ON "derivatives" USING btree ("entry");--> statement-breakpoint
 CREATE INDEX "derivatives_version_id_idx" ON "derivatives" USING btree ("version_id");--> statement-breakpoint

@@ -38,7 +38,7 @@ export function createHttp(infra: Infrastructure, services: AppServices): HttpLa
     maxFileBytes: Math.max(config.limits.maxFileBytes, config.limits.maxVideoBytes),
     log,
     metrics: { registry: metrics.registry, http: metrics.http, public: config.metrics.public },
-    readiness: createReadinessCheck({ db: infra.transactor.reader, databaseFile: infra.databaseFile, store: infra.store }),
+    readiness: createReadinessCheck({ transactor: infra.transactor, databaseFile: infra.databaseFile, store: infra.store }),
     delivery: services.delivery,
   });
   const server = http.createServer((req, res) => {

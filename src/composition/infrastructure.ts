@@ -2,13 +2,15 @@ import path from 'node:path';
 import { type FfmpegPaths, resolveFfmpegPaths } from '../analysis/binaries.js';
 import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config.js';
-import { type Db, databaseFileOf, openDatabase } from '../db/client.js';
+import { databaseFileOf, openDatabase, type SqliteDb } from '../db/client.js';
+import { openPostgres } from '../db/pg/client.js';
+import { createPostgresTransactor } from '../db/pg/transactor.js';
 import { createSqliteTransactor, type Transactor } from '../db/transactor.js';
 import { DerivativeCache } from '../delivery/derivative-cache.js';
 import { createEventBus, type EventBus } from '../events/pubsub.js';
 import { createModelHosts, type ModelHosts } from '../extensions/model-hosts.js';
 import type { JobQueue } from '../jobs/job-queue.js';
-import { SqliteJobQueue } from '../jobs/sqlite-job-queue.js';
+import { DatabaseJobQueue } from '../jobs/database-job-queue.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { resolvePrivateKeys, resolveWebhookSecret } from '../private-key.js';
@@ -27,7 +29,7 @@ export interface InfrastructureOverrides {
    * the data directory; its opener closes it, the app never does. Apps given the same handle share one library, and
    * one queue of transactions on it.
    */
-  db?: Db;
+  db?: SqliteDb;
   /** The job queue (outbox and transport); on the database by default. */
   queue?: JobQueue;
   /** The time jobs, the janitor and the derivative cache schedule by; the system clock by default. */
@@ -48,8 +50,8 @@ export interface Infrastructure {
    * out of an open transaction), reads outside transactions on a reader connection.
    */
   transactor: Transactor;
-  /** The file the database has open, which `/readyz` checks is still in place. */
-  databaseFile: string;
+  /** The SQLite file the database has open, which `/readyz` checks is still in place; none on PostgreSQL. */
+  databaseFile?: string;
   /** The blob store as it is. */
   store: BlobStore;
   /** The blob store with derivatives kept in the bounded ledger: what producers of derivatives and delivery use. */
@@ -79,10 +81,7 @@ export async function createInfrastructure(config: Config, overrides: Infrastruc
   // Resolved before anything is opened: a missing ffmpeg build fails the start with nothing to close.
   const ffmpeg = resolveFfmpegPaths({ STOWAGE_FFMPEG_PATH: config.analysis.ffmpegPath, STOWAGE_FFPROBE_PATH: config.analysis.ffprobePath });
   const metrics = createMetrics();
-  const { db, databaseFile, closeDb } = overrides.db
-    ? { db: overrides.db, databaseFile: databaseFileOf(overrides.db), closeDb: () => {} }
-    : openOwnDatabase(path.join(config.dataDir, 'stowage.db'));
-  const transactor = createSqliteTransactor(db);
+  const { transactor, databaseFile, closeDb } = await openMetadataDatabase(config, overrides.db);
   const store = overrides.store ?? new LocalBlobStore(path.join(config.dataDir, 'blobs'));
   // Derivatives are stored and found through the cache, which bounds them and drops those of deleted versions.
   const derived = new DerivativeCache(transactor, store, { maxBytes: config.derivativeCache.maxBytes, log, metrics: metrics.derivativeCache, clock });
@@ -99,20 +98,33 @@ export async function createInfrastructure(config: Config, overrides: Infrastruc
     store,
     derived,
     bus: overrides.bus ?? createEventBus(),
-    queue: overrides.queue ?? new SqliteJobQueue(transactor, () => clock.now()),
+    queue: overrides.queue ?? new DatabaseJobQueue(transactor, () => clock.now()),
     modelHosts,
     ffmpeg,
     closing: new AbortController(),
     close: async () => {
       await modelHosts.close();
       await derived.close();
-      transactor.close();
-      closeDb();
+      await transactor.close();
+      await closeDb();
     },
   };
 }
 
-function openOwnDatabase(databaseFile: string): { db: Db; databaseFile: string; closeDb: () => void } {
+interface MetadataDatabase {
+  transactor: Transactor;
+  databaseFile?: string;
+  closeDb: () => void | Promise<void>;
+}
+
+/** The database `config` selects (PostgreSQL, or SQLite in the data directory), or the SQLite handle a caller brings. */
+async function openMetadataDatabase(config: Config, given: SqliteDb | undefined): Promise<MetadataDatabase> {
+  if (given) return { transactor: createSqliteTransactor(given), databaseFile: databaseFileOf(given), closeDb: () => {} };
+  if (config.database.kind === 'postgres') {
+    const { db, close } = await openPostgres(config.database.url, { schema: config.database.schema });
+    return { transactor: createPostgresTransactor(db, config.database.schema), closeDb: close };
+  }
+  const databaseFile = path.join(config.dataDir, 'stowage.db');
   const { db, close } = openDatabase(databaseFile);
-  return { db, databaseFile, closeDb: close };
+  return { transactor: createSqliteTransactor(db), databaseFile, closeDb: close };
 }

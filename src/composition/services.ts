@@ -150,7 +150,7 @@ export function createServices(infra: Infrastructure, overrides: ServiceOverride
       bus,
       outbox,
       webhookSecret: infra.webhookSecret,
-      listAssets: async (options) => listAssets(transactor.reader, sqliteDialect, await customFields.list(), options),
+      listAssets: async (options) => listAssets(transactor, await customFields.list(), options),
       manager: new FileManager(transactor, store, customFields, events, () => uploadDeps.notifyJobs(), extensions),
       folders: (folderPath) => files.listFolders(normalizeFolder(folderPath)),
       uploadFile: (params) => uploadFile(uploadDeps, params),

@@ -7,16 +7,25 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { ensurePrivateFile, tightenMode } from '../storage/private-files.js';
 import * as schema from './schema.js';
 
-export type Db = BetterSQLite3Database<typeof schema>;
+/** A better-sqlite3 connection as `openDatabase` opens it: SQLite-specific code (opening, the transactor) only. */
+export type SqliteDb = BetterSQLite3Database<typeof schema>;
+
+/**
+ * A connection (or pool) of either dialect, as repositories see it: drizzle's query builder, every query awaited.
+ * It is typed as SQLite's async builder, whose API is the part PostgreSQL's shares; the synchronous `.get()`,
+ * `.all()`, `.run()` and `.values()` do not exist on PostgreSQL and must not be used. Tables come from
+ * `Transactor.tables`, raw SQL runs through `Transactor.rows`/`execute`.
+ */
+export type Db = BaseSQLiteDatabase<'async', unknown, typeof schema>;
 
 /**
  * The handle a transaction's callback gets (see `Transactor.transaction`): the one transaction type every module uses.
  * On SQLite it is the writer connection itself, which the transactor keeps to the transaction while it is open.
  */
-export type Tx = BaseSQLiteDatabase<'sync', Database.RunResult, typeof schema>;
+export type Tx = Db;
 
 /** The database or a transaction in progress: what a query that may run inside either one takes. */
-export type DbOrTx = Db | Tx;
+export type DbOrTx = Db;
 
 /** The folder of drizzle's migrations, applied by `openDatabase`. */
 export const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
@@ -30,7 +39,7 @@ const OPTIMIZE_EVERY_MS = 10 * 60 * 1000;
  * every match, instead of walking the sort index and stopping after one page.
  * The file is made 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database file's mode.
  */
-export function openDatabase(file: string): { db: Db; close: () => void } {
+export function openDatabase(file: string): { db: SqliteDb; close: () => void } {
   ensurePrivateFile(file);
   for (const companion of ['-wal', '-shm', '-journal']) tightenMode(`${file}${companion}`);
   const sqlite = connect(file, false);
@@ -58,7 +67,7 @@ export function openDatabase(file: string): { db: Db; close: () => void } {
  * reads outside transactions use, so they never see another request's uncommitted rows nor wait for its commit
  * (WAL). A write through it fails at once instead of competing for the write lock.
  */
-export function openReader(file: string): { db: Db; close: () => void } {
+export function openReader(file: string): { db: SqliteDb; close: () => void } {
   const sqlite = connect(file, true);
   return { db: drizzle(sqlite, { schema }), close: () => sqlite.close() };
 }
@@ -74,7 +83,7 @@ function connect(file: string, readonly: boolean): Database.Database {
 }
 
 /** The file a better-sqlite3 handle has open (drizzle keeps the driver's handle as `$client`, untyped on `Db`). */
-export const databaseFileOf = (db: Db): string => clientOf(db).name;
+export const databaseFileOf = (db: SqliteDb): string => clientOf(db).name;
 
 /** The better-sqlite3 connection under a drizzle handle. */
-export const clientOf = (db: Db): Database.Database => (db as Db & { $client: Database.Database }).$client;
+export const clientOf = (db: SqliteDb): Database.Database => (db as SqliteDb & { $client: Database.Database }).$client;

@@ -168,7 +168,7 @@ export type FileVersionRow = typeof fileVersions.$inferSelect;
 export type FolderRow = typeof folders.$inferSelect;
 export type CustomMetadataFieldRow = typeof customMetadataFields.$inferSelect;
 
-/** The durable job queue (see `src/jobs/sqlite-job-queue.ts`). */
+/** The durable job queue (see `src/jobs/database-job-queue.ts`). */
 export const jobs = sqliteTable(
   'jobs',
   {

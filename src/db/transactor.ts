@@ -1,6 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { sql } from 'drizzle-orm';
-import { clientOf, type Db, databaseFileOf, openReader, type Tx } from './client.js';
+import { type SQL, sql } from 'drizzle-orm';
+import { clientOf, type Db, databaseFileOf, openReader, type SqliteDb, type Tx } from './client.js';
+import type { SqlDialect } from './dialect/dialect.js';
+import { sqliteDialect } from './dialect/sqlite.js';
+import { sqliteTables, type Tables } from './tables.js';
 
 /** How a transaction takes the database's write lock. */
 export interface TransactionOptions {
@@ -9,6 +12,12 @@ export interface TransactionOptions {
    * (read-then-write steps such as numbering versions need it); `deferred` (the default) takes it at the first write.
    */
   behavior?: 'immediate' | 'deferred';
+  /**
+   * With `immediate`: what the transaction reads and writes, as lock names (`file:/a/b.jpg`); transactions naming
+   * the same lock run one after the other, and one naming none excludes every other `immediate` transaction. SQLite
+   * ignores them (its write lock is one for the whole database); PostgreSQL takes them as advisory locks.
+   */
+  locks?: readonly string[];
 }
 
 /**
@@ -19,6 +28,10 @@ export interface TransactionOptions {
  * blob-store, network or model I/O inside a transaction (do it before, or after the commit).
  */
 export interface Transactor {
+  /** The SQL that differs between the dialects (search, listing). */
+  readonly dialect: SqlDialect;
+  /** The tables, as this database's dialect defines them. */
+  readonly tables: Tables;
   /** Reads outside transactions: committed rows only, never waiting for an open transaction. */
   readonly reader: Db;
   /**
@@ -34,8 +47,12 @@ export interface Transactor {
    * @throws NestedTransactionError when called inside a transaction of this transactor
    */
   write<T>(fn: (db: Db) => T | Promise<T>): Promise<T>;
-  /** Closes the reader connection (the writer belongs to whoever opened it). */
-  close(): void;
+  /** Runs raw SQL on `db` (the reader, or a transaction) and returns its rows, as the driver types them. */
+  rows<T>(db: Db, query: SQL): Promise<T[]>;
+  /** Runs a raw SQL statement on `db` (the writer inside `write`, or a transaction). */
+  execute(db: Db, query: SQL): Promise<void>;
+  /** Closes the connections the transactor opened itself (the writer belongs to whoever opened it). */
+  close(): Promise<void>;
 }
 
 /** A transaction or write started from inside a transaction: it would wait for itself, so it is refused. */
@@ -65,7 +82,7 @@ class Mutex {
 
 /** One mutex per writer connection, so apps sharing one database handle also share its serialisation. */
 const mutexes = new WeakMap<object, Mutex>();
-const mutexOf = (writer: Db): Mutex => {
+const mutexOf = (writer: SqliteDb): Mutex => {
   const client = clientOf(writer);
   let mutex = mutexes.get(client);
   if (!mutex) mutexes.set(client, (mutex = new Mutex()));
@@ -74,37 +91,47 @@ const mutexOf = (writer: Db): Mutex => {
 
 /** A transaction (or write) in progress: `open` until it has finished, whatever async work it started lives on. */
 interface Held {
-  mutex: Mutex;
+  owner: object;
   open: boolean;
 }
 
 /** What the current async context holds. */
 const holding = new AsyncLocalStorage<readonly Held[]>();
 
+/**
+ * Runs `fn` as a transaction (or write) of `owner`, refusing it inside another of the same owner's: that one would
+ * wait for itself (SQLite's mutex), or for a lock its own other connection holds (PostgreSQL).
+ */
+export function exclusively<T>(owner: object, fn: () => Promise<T>): Promise<T> {
+  const held = holding.getStore() ?? [];
+  if (held.some((h) => h.owner === owner && h.open)) return Promise.reject(new NestedTransactionError());
+  const frame = { owner, open: true };
+  return holding.run([...held, frame], async () => {
+    try {
+      return await fn();
+    } finally {
+      frame.open = false;
+    }
+  });
+}
+
 /** The SQLite transactor over `writer` (as `openDatabase` returns it), with a reader connection of its own. */
-export function createSqliteTransactor(writer: Db): Transactor {
+export function createSqliteTransactor(writer: SqliteDb): Transactor {
   const reader = openReader(databaseFileOf(writer));
   const mutex = mutexOf(writer);
   const client = clientOf(writer);
-  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
-    const held = holding.getStore() ?? [];
-    if (held.some((h) => h.mutex === mutex && h.open)) return Promise.reject(new NestedTransactionError());
-    return mutex.run(async () => {
-      const frame = { mutex, open: true };
-      try {
-        return await holding.run([...held, frame], fn);
-      } finally {
-        frame.open = false;
-      }
-    });
-  };
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => exclusively(mutex, () => mutex.run(fn));
+  const neutral = writer as unknown as Db;
+  const sync = (db: Db) => db as unknown as SqliteDb;
   return {
-    reader: reader.db,
+    dialect: sqliteDialect,
+    tables: sqliteTables,
+    reader: reader.db as unknown as Db,
     transaction: (fn, options = {}) =>
       exclusive(async () => {
         writer.run(options.behavior === 'immediate' ? sql`BEGIN IMMEDIATE` : sql`BEGIN`);
         try {
-          const result = await fn(writer);
+          const result = await fn(neutral);
           writer.run(sql`COMMIT`);
           return result;
         } catch (error) {
@@ -113,7 +140,11 @@ export function createSqliteTransactor(writer: Db): Transactor {
           throw error;
         }
       }),
-    write: (fn) => exclusive(async () => fn(writer)),
-    close: reader.close,
+    write: (fn) => exclusive(async () => fn(neutral)),
+    rows: async <T>(db: Db, query: SQL) => sync(db).all<T>(query),
+    execute: async (db, query) => {
+      sync(db).run(query);
+    },
+    close: async () => reader.close(),
   };
 }

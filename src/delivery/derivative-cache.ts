@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
-import { asc, eq, max, ne, sql, sum } from 'drizzle-orm';
+import { asc, eq, inArray, max, ne, sql, sum } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { isForeignKeyViolation } from '../db/errors.js';
 import { type Clock, systemClock } from '../clock.js';
 import type { Transactor } from '../db/transactor.js';
-import { derivatives, fileVersions } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { BlobInfo, BlobStore, ByteRange, PutOptions } from '../storage/blob-store.js';
@@ -88,7 +89,8 @@ export class DerivativeCache implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await this.store.delete(key);
-    await this.transactor.write((db) => db.delete(derivatives).where(eq(derivatives.key, key)).run());
+    const { derivatives } = this.transactor.tables;
+    await this.transactor.write((db) => db.delete(derivatives).where(eq(derivatives.key, key)));
   }
 
   list(prefix: string): AsyncIterable<BlobInfo> {
@@ -106,6 +108,7 @@ export class DerivativeCache implements BlobStore {
    * forgets rows whose blob is gone and that were not used since `olderThan`, then evicts down to the cap.
    */
   async sweep(olderThan: Date): Promise<{ orphans: number; adopted: number }> {
+    const { derivatives } = this.transactor.tables;
     let orphans = 0;
     let adopted = 0;
     const seen = new Set<string>();
@@ -114,7 +117,8 @@ export class DerivativeCache implements BlobStore {
         seen.add(blob.key);
         const owner = derivativeOwner(blob.key);
         if (!owner || blob.modifiedAt >= olderThan) continue;
-        if (this.transactor.reader.select({ key: derivatives.key }).from(derivatives).where(eq(derivatives.key, blob.key)).get()) continue;
+        const recorded = await this.transactor.reader.select({ key: derivatives.key }).from(derivatives).where(eq(derivatives.key, blob.key)).limit(1);
+        if (recorded.length > 0) continue;
         if (await this.record(blob.key, owner, blob.size, blob.modifiedAt.getTime())) adopted++;
         else {
           await this.store.delete(blob.key);
@@ -122,9 +126,9 @@ export class DerivativeCache implements BlobStore {
         }
       }
     }
-    const rows = this.transactor.reader.select({ key: derivatives.key, lastUsedAt: derivatives.lastUsedAt }).from(derivatives).all();
+    const rows = await this.transactor.reader.select({ key: derivatives.key, lastUsedAt: derivatives.lastUsedAt }).from(derivatives);
     const forgotten = rows.filter((row) => !seen.has(row.key) && row.lastUsedAt < olderThan.getTime()).map((row) => row.key);
-    if (forgotten.length > 0) await this.transactor.write((db) => forgotten.forEach((key) => db.delete(derivatives).where(eq(derivatives.key, key)).run()));
+    if (forgotten.length > 0) await this.transactor.write((db) => db.delete(derivatives).where(inArray(derivatives.key, forgotten)));
     await this.evict(undefined);
     return { orphans, adopted };
   }
@@ -134,17 +138,25 @@ export class DerivativeCache implements BlobStore {
     if (this.touched.size === 0) return;
     const touched = [...this.touched];
     this.touched.clear();
+    const { derivatives } = this.transactor.tables;
     await this.transactor.transaction(async (tx) => {
       for (const [key, at] of touched) {
         const entry = (derivativeOwner(key) as DerivativeOwner).entry;
-        tx.update(derivatives).set({ lastUsedAt: sql`max(${derivatives.lastUsedAt}, ${at})` }).where(eq(derivatives.entry, entry)).run();
+        const later = sql`CASE WHEN ${derivatives.lastUsedAt} > ${at} THEN ${derivatives.lastUsedAt} ELSE ${at} END`;
+        await tx.update(derivatives).set({ lastUsedAt: later }).where(eq(derivatives.entry, entry));
       }
     });
   }
 
   /** Bytes of derivatives the ledger holds now. */
-  totalBytes(): number {
-    return Number(this.transactor.reader.select({ bytes: sum(derivatives.bytes) }).from(derivatives).get()?.bytes ?? 0);
+  async totalBytes(): Promise<number> {
+    return this.usedBytes(this.transactor.reader);
+  }
+
+  private async usedBytes(db: Db): Promise<number> {
+    const { derivatives } = this.transactor.tables;
+    const [row] = await db.select({ bytes: sum(derivatives.bytes) }).from(derivatives);
+    return Number(row?.bytes ?? 0);
   }
 
   /** Stops the batching timer and writes what it holds. */
@@ -154,49 +166,61 @@ export class DerivativeCache implements BlobStore {
   }
 
   /** Records a stored derivative unless its version is gone; the check and the insert are one transaction. */
-  private record(key: string, owner: DerivativeOwner, bytes: number, at: number): Promise<boolean> {
-    return this.transactor.transaction(async (tx) => {
-      if (!tx.select({ id: fileVersions.id }).from(fileVersions).where(eq(fileVersions.id, owner.versionId)).get()) return false;
-      tx.insert(derivatives)
-        .values({ key, entry: owner.entry, versionId: owner.versionId, bytes, lastUsedAt: at })
-        .onConflictDoUpdate({ target: derivatives.key, set: { bytes, lastUsedAt: at } })
-        .run();
-      tx.update(derivatives).set({ lastUsedAt: at }).where(eq(derivatives.entry, owner.entry)).run();
-      return true;
-    });
+  private async record(key: string, owner: DerivativeOwner, bytes: number, at: number): Promise<boolean> {
+    const { derivatives, fileVersions } = this.transactor.tables;
+    try {
+      return await this.transactor.transaction(async (tx) => {
+        const version = await tx.select({ id: fileVersions.id }).from(fileVersions).where(eq(fileVersions.id, owner.versionId)).limit(1);
+        if (version.length === 0) return false;
+        await tx
+          .insert(derivatives)
+          .values({ key, entry: owner.entry, versionId: owner.versionId, bytes, lastUsedAt: at })
+          .onConflictDoUpdate({ target: derivatives.key, set: { bytes, lastUsedAt: at } });
+        await tx.update(derivatives).set({ lastUsedAt: at }).where(eq(derivatives.entry, owner.entry));
+        return true;
+      });
+    } catch (error) {
+      // On PostgreSQL the version can be deleted between the check and the insert, which its foreign key then refuses.
+      if (isForeignKeyViolation(error)) return false;
+      throw error;
+    }
   }
 
   /** Deletes least recently used entries (except `keep`) until the total is under the cap. */
   private async evict(keep: string | undefined): Promise<void> {
     await this.flushTouches();
     const { maxBytes } = this.options;
+    const { derivatives } = this.transactor.tables;
     // Chosen and unrecorded in one transaction, so concurrent stores never pick the same victims twice.
-    const { keys, entries, freed, used } = await this.transactor.transaction(async (tx) => {
-      let used = Number(tx.select({ bytes: sum(derivatives.bytes) }).from(derivatives).get()?.bytes ?? 0);
+    const { keys, entries, freed, used } = await this.transactor.transaction(
+      async (tx) => {
+      let used = await this.usedBytes(tx);
       const keys: string[] = [];
       let entries = 0;
       let freed = 0;
       while (used > maxBytes) {
         const lastUsed = max(derivatives.lastUsedAt);
-        const oldest = tx
+        const oldest = await tx
           .select({ entry: derivatives.entry, bytes: sum(derivatives.bytes) })
           .from(derivatives)
           .where(keep === undefined ? undefined : ne(derivatives.entry, keep))
           .groupBy(derivatives.entry)
           .orderBy(asc(lastUsed))
-          .limit(EVICTION_BATCH)
-          .all();
+          .limit(EVICTION_BATCH);
         if (oldest.length === 0) break;
         for (const victim of oldest) {
           if (used <= maxBytes) break;
-          keys.push(...tx.delete(derivatives).where(eq(derivatives.entry, victim.entry)).returning({ key: derivatives.key }).all().map((r) => r.key));
+          const deleted = await tx.delete(derivatives).where(eq(derivatives.entry, victim.entry)).returning({ key: derivatives.key });
+          keys.push(...deleted.map((r) => r.key));
           used -= Number(victim.bytes);
           freed += Number(victim.bytes);
           entries++;
         }
       }
       return { keys, entries, freed, used };
-    });
+      },
+      { behavior: 'immediate', locks: ['derivatives:evict'] },
+    );
     if (entries === 0) return;
     this.options.metrics?.evicted(entries, freed);
     for (const key of keys) await this.store.delete(key);

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
-import { type Db, MIGRATIONS_FOLDER } from '../db/client.js';
+import { MIGRATIONS_FOLDER } from '../db/client.js';
+import { PG_MIGRATIONS_FOLDER } from '../db/pg/client.js';
 import { DatabaseStatusRepo } from '../db/repos/database-status-repo.js';
+import type { Transactor } from '../db/transactor.js';
 import type { BlobStore } from '../storage/blob-store.js';
 
 /** Liveness: the process answers. Never does I/O. */
@@ -24,13 +26,13 @@ export interface Readiness {
   failing?: ReadinessPart[];
 }
 
-/** What readiness is checked against: the app's own database handle and blob store. */
+/** What readiness is checked against: the app's own database and blob store. */
 export interface ReadinessDeps {
-  db: Db;
-  /** The database file `db` has open. */
-  databaseFile: string;
+  transactor: Transactor;
+  /** The SQLite file the database has open (none on PostgreSQL). */
+  databaseFile?: string;
   store: BlobStore;
-  /** Where drizzle's migrations are; the folder `openDatabase` applies by default. */
+  /** Where drizzle's migrations are; the folder of the database's dialect by default. */
   migrationsFolder?: string;
   /** How long the blob store may take to answer (default 3 s). */
   timeoutMs?: number;
@@ -38,10 +40,13 @@ export interface ReadinessDeps {
 
 class NotReady extends Error {}
 
-/** A Node or SQLite error code (e.g. `EACCES`, `SQLITE_IOERR`) says what failed without naming any path. */
+/**
+ * A Node, SQLite or PostgreSQL error code (e.g. `EACCES`, `SQLITE_IOERR`, `57P01`) says what failed without naming
+ * any path or server.
+ */
 function codeOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(E[A-Z]+|SQLITE_[A-Z_]+)$/.test(code) ? ` (${code})` : '';
+  return typeof code === 'string' && /^(E[A-Z]+|SQLITE_[A-Z_]+|[0-9A-Z]{5})$/.test(code) ? ` (${code})` : '';
 }
 
 function withinMs<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
@@ -69,13 +74,16 @@ async function outcomeOf(check: () => Promise<void> | void, failed: string): Pro
  */
 export function createReadinessCheck(deps: ReadinessDeps): () => Promise<Readiness> {
   const timeoutMs = deps.timeoutMs ?? 3000;
-  const expected = readMigrationFiles({ migrationsFolder: deps.migrationsFolder ?? MIGRATIONS_FOLDER }).map((m) => m.hash);
-  const opened = fs.statSync(deps.databaseFile);
-  const databaseStatus = new DatabaseStatusRepo(deps.db);
+  const shipped = deps.transactor.dialect.name === 'postgres' ? PG_MIGRATIONS_FOLDER : MIGRATIONS_FOLDER;
+  const expected = readMigrationFiles({ migrationsFolder: deps.migrationsFolder ?? shipped }).map((m) => m.hash);
+  const { databaseFile } = deps;
+  const opened = databaseFile === undefined ? undefined : fs.statSync(databaseFile);
+  const databaseStatus = new DatabaseStatusRepo(deps.transactor);
 
   const checkDatabase = async () => {
-    await databaseStatus.ping();
-    const now = await fs.promises.stat(deps.databaseFile).catch(() => undefined);
+    await withinMs(databaseStatus.ping(), timeoutMs, 'the database');
+    if (databaseFile === undefined || !opened) return;
+    const now = await fs.promises.stat(databaseFile).catch(() => undefined);
     if (!now || now.ino !== opened.ino || now.dev !== opened.dev) throw new NotReady('the database file was deleted or replaced while in use');
   };
   const checkMigrations = async () => {

@@ -27,7 +27,7 @@ export interface EnqueueOptions {
 }
 
 /**
- * A durable queue: both halves, as one backend implements them (see `SqliteJobQueue`). Producers take only the
+ * A durable queue: both halves, as one backend implements them (see `DatabaseJobQueue`). Producers take only the
  * {@link JobOutbox}, the runner only the {@link JobTransport}.
  */
 export type JobQueue = JobOutbox & JobTransport;

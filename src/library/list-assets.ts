@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
-import type { Db } from '../db/client.js';
 import type { SqlDialect } from '../db/dialect/dialect.js';
+import type { Transactor } from '../db/transactor.js';
 import type { FileView } from '../db/repos/file-repo.js';
 import { type CustomMetadataFieldRow, type FolderRow, fileVersions, files, folders } from '../db/schema.js';
 import { badRequest } from '../errors.js';
@@ -29,7 +29,7 @@ export interface AssetPage {
   edges: { node: Asset; cursor: string }[];
   hasNextPage: boolean;
   /** Counts every match (not only this page); costs a scan, so only run when asked. */
-  totalCount: () => number;
+  totalCount: () => Promise<number>;
 }
 
 type SortValue = string | number;
@@ -157,15 +157,30 @@ function inFolder(column: SQLiteColumn, directParent: SQLiteColumn, path: string
   return or(eq(column, path), and(gte(column, `${path}/`), lt(column, `${path}0`)));
 }
 
-const toMs = (v: unknown) => (v instanceof Date ? v.getTime() : (v as SortValue));
+/**
+ * A row's sort value as cursors hold it: epoch ms for instants (SQLite stores numbers, PostgreSQL returns Dates),
+ * a number for sizes (PostgreSQL returns `bigint` as text), the name as it is.
+ */
+const sortValueOf = (key: SortKey, v: unknown): SortValue => {
+  if (v instanceof Date) return v.getTime();
+  return key !== 'NAME' && typeof v === 'string' ? Number(v) : (v as SortValue);
+};
 
 /**
  * One page of files, versions and/or folders, in a stable order, with keyset cursors: a page costs the same at
  * any depth, and rows added while paging never shift the pages already read (no duplicates, no gaps).
- * The SQL that differs between databases comes from `dialect`.
+ * Runs on `database`'s reader, with its tables (which decode its rows) and the SQL of its dialect.
  * @throws BAD_REQUEST for a malformed searchQuery or cursor (or a cursor of another sort).
  */
-export function listAssets(db: Db, dialect: SqlDialect, fields: readonly CustomMetadataFieldRow[], options: ListAssetsOptions, now = new Date()): AssetPage {
+export async function listAssets(
+  database: Pick<Transactor, 'reader' | 'tables' | 'dialect'>,
+  fields: readonly CustomMetadataFieldRow[],
+  options: ListAssetsOptions,
+  now = new Date(),
+): Promise<AssetPage> {
+  const { reader: db, dialect } = database;
+  // The keysets and the search name columns in SQL text only, where either dialect's tables render the same.
+  const { files, fileVersions, folders } = database.tables;
   const search = options.searchQuery?.trim() ? parseSearchQuery(options.searchQuery) : null;
   const cursor = options.after ? decodeCursor(options.after, options.sort.key) : null;
   const descending = options.sort.direction === 'DESC';
@@ -187,25 +202,23 @@ export function listAssets(db: Db, dialect: SqlDialect, fields: readonly CustomM
 
   const positioned: { position: Position; node: Asset }[] = [];
   if (wantFiles) {
-    const rows = db
+    const rows = await db
       .select({ file: files, version: fileVersions, value: sql<SortValue>`${fileKeys.value}` })
       .from(fileVersions)
       .innerJoin(files, eq(files.id, fileVersions.fileId))
       .where(and(fileFilter, cursor ? fileKeys.after(cursor) : undefined))
       .orderBy(...fileKeys.orderBy)
-      .limit(options.first + 1)
-      .all();
-    for (const { file, version, value } of rows) positioned.push({ position: [toMs(value), 1, version.id], node: { kind: 'file', view: { file, version } } });
+      .limit(options.first + 1);
+    for (const { file, version, value } of rows) positioned.push({ position: [sortValueOf(options.sort.key, value), 1, version.id], node: { kind: 'file', view: { file, version } } });
   }
   if (wantFolders) {
-    const rows = db
+    const rows = await db
       .select({ folder: folders, value: sql<SortValue>`${folderKeys.value}` })
       .from(folders)
       .where(and(folderFilter, cursor ? folderKeys.after(cursor) : undefined))
       .orderBy(...folderKeys.orderBy)
-      .limit(options.first + 1)
-      .all();
-    for (const { folder, value } of rows) positioned.push({ position: [toMs(value), 0, folder.id], node: { kind: 'folder', folder } });
+      .limit(options.first + 1);
+    for (const { folder, value } of rows) positioned.push({ position: [sortValueOf(options.sort.key, value), 0, folder.id], node: { kind: 'folder', folder } });
   }
   positioned.sort((a, b) => (descending ? -1 : 1) * comparePositions(a.position, b.position));
   const page = positioned.slice(0, options.first);
@@ -213,8 +226,11 @@ export function listAssets(db: Db, dialect: SqlDialect, fields: readonly CustomM
   return {
     edges: page.map(({ node, position }) => ({ node, cursor: encodeCursor(position) })),
     hasNextPage: positioned.length > options.first,
-    totalCount: () =>
-      (wantFiles ? (db.select({ n: count() }).from(fileVersions).where(fileFilter).get()?.n ?? 0) : 0) +
-      (wantFolders ? (db.select({ n: count() }).from(folders).where(folderFilter).get()?.n ?? 0) : 0),
+    totalCount: async () => {
+      const countOf = async (rows: Promise<{ n: number }[]>) => (await rows)[0]?.n ?? 0;
+      const fileCount = wantFiles ? countOf(db.select({ n: count() }).from(fileVersions).where(fileFilter)) : 0;
+      const folderCount = wantFolders ? countOf(db.select({ n: count() }).from(folders).where(folderFilter)) : 0;
+      return (await fileCount) + (await folderCount);
+    },
   };
 }

@@ -13,7 +13,7 @@ export interface ScrapeSources {
   renderQueues: Record<'image' | 'video', { depth(): { waiting: number; running: number } }>;
   /** The job kinds to report and where their counts come from (the job transport's `counts`). */
   jobs: { kinds: readonly string[]; counts(kinds: readonly string[]): Promise<JobCount[]> | JobCount[] };
-  derivativeCache: { totalBytes(): number };
+  derivativeCache: { totalBytes(): Promise<number> | number };
 }
 
 /** Every Stowage metric, in a registry of its own, as the handles the code that records them takes. */
@@ -131,8 +131,8 @@ export function createMetrics(): Metrics {
     name: 'stowage_derivative_cache_bytes',
     help: 'Bytes of derivatives (renders, thumbnails, stream packages) the cache holds.',
     registers,
-    collect() {
-      if (sources) this.set(sources.derivativeCache.totalBytes());
+    async collect() {
+      if (sources) this.set(await sources.derivativeCache.totalBytes());
     },
   });
   const evictions = new Counter({

@@ -23,7 +23,7 @@ interface PageShape {
   edges: { node: AssetValue; cursor: string }[];
   hasNextPage: boolean;
   hasPreviousPage: boolean;
-  totalCount: () => number;
+  totalCount: () => Promise<number>;
 }
 
 const PageInfo = builder.objectRef<PageShape>('PageInfo').implement({

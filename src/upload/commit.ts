@@ -64,7 +64,7 @@ export const versionLimitReached = (filePath: string) =>
 export function commitVersion(transactor: Transactor, v: NewVersion, now = new Date()): Promise<FileView> {
   return transactor.transaction(
     async (tx) => {
-      const q = new FileTxQueries(tx);
+      const q = new FileTxQueries(tx, transactor.tables);
       await q.ensureFolders(v.folder, now);
 
       let name = v.chooseName();
@@ -135,6 +135,7 @@ export function commitVersion(transactor: Transactor, v: NewVersion, now = new D
       await v.onCommit?.(tx, { file, version }, false);
       return { file, version };
     },
-    { behavior: 'immediate' },
+    // Everything a commit reads and writes is under its folder (the name it picks, the file there, its versions).
+    { behavior: 'immediate', locks: [`folder:${v.folder}`] },
   );
 }

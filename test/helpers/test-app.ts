@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type App, type AppOverrides, createApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
+import { createTestDatabase } from './test-database.js';
 
 export const TEST_KEY = 'private_test_key';
 export const basicAuth = (key = TEST_KEY, password = '') => `Basic ${Buffer.from(`${key}:${password}`).toString('base64')}`;
@@ -48,15 +49,20 @@ async function toResult<T>(response: Response): Promise<GqlResult<T>> {
   return { status: response.status, headers: response.headers, data: json.data, errors: json.errors };
 }
 
-/** A real server on a free loopback port, with a real SQLite file and blob store in a temp dir. */
+/**
+ * A real server on a free loopback port, with a real blob store in a temp dir and a real database: a SQLite file
+ * there, or a schema of its own in the run's PostgreSQL database when the suite runs on PostgreSQL.
+ */
 export async function startTestApp(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestApp> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'stowage-test-'));
   const port = await freePort();
+  const database = overrides.db || env.STOWAGE_DATABASE_URL ? undefined : createTestDatabase();
   const config = loadConfig({
     STOWAGE_DATA_DIR: dataDir,
     STOWAGE_PRIVATE_KEY: TEST_KEY,
     STOWAGE_LOG_LEVEL: 'silent',
     STOWAGE_URL_ENDPOINT: `http://127.0.0.1:${port}`,
+    ...database?.env,
     ...env,
   });
   let app = await createApp(config, overrides);
@@ -91,6 +97,7 @@ export async function startTestApp(env: Record<string, string> = {}, overrides: 
     },
     async close() {
       await app.close();
+      await database?.drop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },
     async restart() {

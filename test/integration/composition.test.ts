@@ -5,11 +5,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { type Db, openDatabase } from '../../src/db/client.js';
+import { openDatabase, type SqliteDb } from '../../src/db/client.js';
 import { createSqliteTransactor } from '../../src/db/transactor.js';
 import { janitorJob } from '../../src/jobs/janitor.js';
 import type { Job } from '../../src/jobs/job-queue.js';
-import { SqliteJobQueue } from '../../src/jobs/sqlite-job-queue.js';
+import { DatabaseJobQueue } from '../../src/jobs/database-job-queue.js';
 import { randomBytesOf } from '../helpers/fixtures.js';
 import { captureLogs, type CapturedLogs } from '../helpers/log-capture.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -17,7 +17,7 @@ import { startTestApp, TEST_KEY, type TestApp, UPLOAD_MUTATION } from '../helper
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
 /** The SQLite queue, recording every claim and the kinds of the jobs it handed out. */
-class RecordingQueue extends SqliteJobQueue {
+class RecordingQueue extends DatabaseJobQueue {
   claims = 0;
   readonly claimed: string[] = [];
 
@@ -43,14 +43,14 @@ async function tempDir(): Promise<string> {
 }
 
 /** A database opened (and migrated) outside any app, as a test or another process would hold it. */
-async function sharedDatabase(): Promise<Db> {
+async function sharedDatabase(): Promise<SqliteDb> {
   const { db, close } = openDatabase(path.join(await tempDir(), 'shared.db'));
   cleanups.push(close);
   return db;
 }
 
 /** A transactor of the test's own on `db` (sharing the apps' serialisation on that connection). */
-function transactorOf(db: Db) {
+function transactorOf(db: SqliteDb) {
   const transactor = createSqliteTransactor(db);
   cleanups.push(() => transactor.close());
   return transactor;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
+import { createSqliteTransactor } from '../../src/db/transactor.js';
 import { createReadinessCheck } from '../../src/http/health.js';
 import type { BlobInfo, BlobStore, ByteRange, PutOptions } from '../../src/storage/blob-store.js';
 import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
@@ -136,12 +137,14 @@ describe('readiness check', () => {
       const { db, close } = openDatabase(databaseFile);
       const hanging = new BreakableStore(dir);
       hanging.stat = () => new Promise(() => {});
-      const check = createReadinessCheck({ db, databaseFile, store: hanging, timeoutMs: 20 });
+      const transactor = createSqliteTransactor(db);
+      const check = createReadinessCheck({ transactor, databaseFile, store: hanging, timeoutMs: 20 });
       expect(await check()).toEqual({
         status: 'not ready',
         checks: { database: 'ok', blobStore: 'the blob store did not answer within 20 ms', migrations: 'ok' },
         failing: ['blobStore'],
       });
+      await transactor.close();
       close();
       const closed = await check();
       expect(closed.failing).toEqual(['database', 'blobStore', 'migrations']);

@@ -29,7 +29,15 @@ export class PostgresStartError extends Error {
 export interface OpenPostgresOptions {
   /** Where the migrations are; {@link PG_MIGRATIONS_FOLDER} by default. */
   migrationsFolder?: string;
+  /**
+   * The schema Stowage's tables (and drizzle's record of applied migrations) live in, created when missing;
+   * `public` by default. Every connection of the pool has it as its `search_path`.
+   */
+  schema?: string;
 }
+
+/** A schema name Stowage accepts: an unquoted identifier, so it is safe in `search_path` and SQL text. */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
  * Connects a pool to the PostgreSQL database at `url` and applies its pending migrations, one process at a time.
@@ -38,7 +46,9 @@ export interface OpenPostgresOptions {
  */
 export async function openPostgres(url: string, options: OpenPostgresOptions = {}): Promise<{ db: PgDb; close: () => Promise<void> }> {
   const migrationsFolder = options.migrationsFolder ?? PG_MIGRATIONS_FOLDER;
-  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const schemaName = options.schema ?? 'public';
+  if (!SCHEMA_NAME.test(schemaName)) throw new PostgresStartError(`Invalid PostgreSQL schema name ${JSON.stringify(schemaName)}: expected lowercase letters, digits and _`);
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, options: `-c search_path=${schemaName}` });
   // An idle connection that breaks (a server restart) leaves the pool; the next query opens another one.
   pool.on('error', () => {});
   const close = () => pool.end();
@@ -50,15 +60,16 @@ export async function openPostgres(url: string, options: OpenPostgresOptions = {
     throw new PostgresStartError(`Cannot reach PostgreSQL at ${describeServer(url)}: ${reasonOf(error, url)}`);
   }
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await migrate(drizzle(client), { migrationsFolder });
+    await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [MIGRATION_LOCK, schemaName]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schemaName}`);
+    await migrate(drizzle(client), { migrationsFolder, migrationsSchema: schemaName });
   } catch (error) {
     client.release(true);
     await close();
     throw new PostgresStartError(`PostgreSQL migration ${failedMigration(error, migrationsFolder)} failed: ${reasonOf(error, url)}`);
   }
   // Releasing the session ends its advisory lock too; a healthy connection goes back to the pool.
-  await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+  await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [MIGRATION_LOCK, schemaName]);
   client.release();
   return { db: drizzle(pool, { schema }), close };
 }

@@ -1,17 +1,18 @@
 import { sql } from 'drizzle-orm';
-import type { Db } from '../client.js';
+import type { Transactor } from '../transactor.js';
 
 /** What readiness asks of the database itself: that it answers, and which migrations it has applied. */
 export class DatabaseStatusRepo {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly transactor: Transactor) {}
 
   /** Runs a trivial query. @throws whatever the driver throws when the database cannot answer */
   async ping(): Promise<void> {
-    this.db.get(sql`select 1`);
+    await this.transactor.rows(this.transactor.reader, sql`select 1`);
   }
 
   /** The hashes drizzle recorded for each migration it applied. */
   async appliedMigrationHashes(): Promise<string[]> {
-    return this.db.all<{ hash: string }>(sql`select hash from __drizzle_migrations`).map((row) => row.hash);
+    // On PostgreSQL drizzle's record is in the schema the tables are in, which is every connection's `search_path`.
+    return (await this.transactor.rows<{ hash: string }>(this.transactor.reader, sql`select hash from __drizzle_migrations`)).map((row) => row.hash);
   }
 }

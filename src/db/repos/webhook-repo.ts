@@ -1,7 +1,8 @@
 import { desc, eq } from 'drizzle-orm';
 import type { Db, DbOrTx, Tx } from '../client.js';
+import type { WebhookAttempt, WebhookDeliveryRow, WebhookEndpointRow, webhookDeliveries } from '../schema.js';
+import type { Tables } from '../tables.js';
 import type { Transactor } from '../transactor.js';
-import { type WebhookAttempt, type WebhookDeliveryRow, type WebhookEndpointRow, webhookDeliveries, webhookEndpoints } from '../schema.js';
 
 /** A delivery's row as the outbox writes it. */
 export type NewWebhookDelivery = typeof webhookDeliveries.$inferInsert;
@@ -14,15 +15,18 @@ export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
  * Obtained from `WebhookRepo.inTx(tx)`.
  */
 export class WebhookTxQueries {
-  constructor(private readonly tx: DbOrTx) {}
+  constructor(
+    private readonly tx: DbOrTx,
+    private readonly t: Tables,
+  ) {}
 
   /** The endpoints added through the API. */
   async listEndpoints(): Promise<WebhookEndpointRow[]> {
-    return await this.tx.select().from(webhookEndpoints);
+    return await this.tx.select().from(this.t.webhookEndpoints);
   }
 
   async insertDelivery(delivery: NewWebhookDelivery): Promise<void> {
-    await this.tx.insert(webhookDeliveries).values(delivery);
+    await this.tx.insert(this.t.webhookDeliveries).values(delivery);
   }
 }
 
@@ -32,15 +36,18 @@ export class WebhookRepo {
 
   private readonly db: Db;
 
+  private readonly t: Tables;
+
   /** Reads go to the transactor's reader connection, writes through the transactor. */
   constructor(private readonly transactor: Transactor) {
     this.db = transactor.reader;
-    this.queries = new WebhookTxQueries(this.db);
+    this.t = transactor.tables;
+    this.queries = new WebhookTxQueries(this.db, this.t);
   }
 
   /** The queries for use inside a transaction callback (see {@link WebhookTxQueries}). */
   inTx(tx: Tx): WebhookTxQueries {
-    return new WebhookTxQueries(tx);
+    return new WebhookTxQueries(tx, this.t);
   }
 
   /** The endpoints added through the API. */
@@ -49,21 +56,23 @@ export class WebhookRepo {
   }
 
   async addEndpoint(endpoint: WebhookEndpointRow): Promise<WebhookEndpointRow> {
-    return this.transactor.write((db) => db.insert(webhookEndpoints).values(endpoint).returning().get());
+    const [inserted] = await this.transactor.write((db) => db.insert(this.t.webhookEndpoints).values(endpoint).returning());
+    return inserted as WebhookEndpointRow;
   }
 
   /** @returns false when there was no endpoint with `id`. */
   async removeEndpoint(id: string): Promise<boolean> {
-    return this.transactor.write((db) => db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id)).run().changes > 0);
+    const removed = await this.transactor.write((db) => db.delete(this.t.webhookEndpoints).where(eq(this.t.webhookEndpoints.id, id)).returning({ id: this.t.webhookEndpoints.id }));
+    return removed.length > 0;
   }
 
   /** The `limit` newest deliveries, newest first (ties by id, descending). */
   async listDeliveries(limit: number): Promise<WebhookDeliveryRow[]> {
-    return this.db.select().from(webhookDeliveries).orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id)).limit(limit).all();
+    return this.db.select().from(this.t.webhookDeliveries).orderBy(desc(this.t.webhookDeliveries.createdAt), desc(this.t.webhookDeliveries.id)).limit(limit);
   }
 
   async findDelivery(id: string): Promise<WebhookDeliveryRow | undefined> {
-    return this.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).get();
+    return (await this.db.select().from(this.t.webhookDeliveries).where(eq(this.t.webhookDeliveries.id, id)).limit(1))[0];
   }
 
   /**
@@ -71,12 +80,12 @@ export class WebhookRepo {
    * job that holds the delivery's lease records its attempts.
    */
   async recordAttempt(id: string, attempt: WebhookAttempt, status: WebhookDeliveryStatus, now: Date): Promise<void> {
-    await this.transactor.write((db) => {
-      const row = db.select({ attempts: webhookDeliveries.attempts }).from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).get();
-      db.update(webhookDeliveries)
+    await this.transactor.write(async (db) => {
+      const [row] = await db.select({ attempts: this.t.webhookDeliveries.attempts }).from(this.t.webhookDeliveries).where(eq(this.t.webhookDeliveries.id, id)).limit(1);
+      await db
+        .update(this.t.webhookDeliveries)
         .set({ attempts: [...(row?.attempts ?? []), attempt], status, updatedAt: now })
-        .where(eq(webhookDeliveries.id, id))
-        .run();
+        .where(eq(this.t.webhookDeliveries.id, id));
     });
   }
 }

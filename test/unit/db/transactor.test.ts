@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Db, openDatabase, type Tx } from '../../../src/db/client.js';
+import { openDatabase, type SqliteDb, type Tx } from '../../../src/db/client.js';
 import { createSqliteTransactor, NestedTransactionError, type Transactor } from '../../../src/db/transactor.js';
 
 const opened: (() => void)[] = [];
@@ -14,7 +14,7 @@ afterEach(() => {
 });
 
 /** A migrated database with a scratch table `t(n)`, and a transactor on it. */
-function open(): { db: Db; file: string; transactor: Transactor } {
+function open(): { db: SqliteDb; file: string; transactor: Transactor } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stowage-transactor-'));
   const file = path.join(dir, 'stowage.db');
   const { db, close } = openDatabase(file);
@@ -25,8 +25,10 @@ function open(): { db: Db; file: string; transactor: Transactor } {
   return { db, file, transactor };
 }
 
-const values = (db: Tx): number[] => db.all<{ n: number }>(sql`SELECT n FROM t ORDER BY rowid`).map((r) => r.n);
-const insert = (db: Tx, n: number) => db.run(sql`INSERT INTO t (n) VALUES (${n})`);
+/** The SQLite connection under a transactor's handle, for raw statements run synchronously. */
+const sync = (db: Tx) => db as unknown as SqliteDb;
+const values = (db: Tx): number[] => sync(db).all<{ n: number }>(sql`SELECT n FROM t ORDER BY rowid`).map((r) => r.n);
+const insert = (db: Tx, n: number) => sync(db).run(sql`INSERT INTO t (n) VALUES (${n})`);
 /** Lets every other pending callback run, as awaiting real I/O would. */
 const yieldToOthers = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -50,7 +52,7 @@ describe('SQLite transactor', () => {
 
   it('runs two concurrent transactions one after the other: the second sees the first one committed', async () => {
     const { transactor } = open();
-    const next = (tx: Tx) => (tx.get<{ m: number | null }>(sql`SELECT max(n) AS m FROM t`)?.m ?? 0) + 1;
+    const next = (tx: Tx) => (sync(tx).get<{ m: number | null }>(sql`SELECT max(n) AS m FROM t`)?.m ?? 0) + 1;
     const step = () =>
       transactor.transaction(
         async (tx) => {

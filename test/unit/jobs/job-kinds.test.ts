@@ -10,7 +10,7 @@ import { isAppError } from '../../../src/errors.js';
 import { defineJobKind, InvalidJobPayloadError } from '../../../src/jobs/job-kind.js';
 import type { Job } from '../../../src/jobs/job-queue.js';
 import { JobRunner } from '../../../src/jobs/job-runner.js';
-import { SqliteJobQueue } from '../../../src/jobs/sqlite-job-queue.js';
+import { DatabaseJobQueue } from '../../../src/jobs/database-job-queue.js';
 import { createLogger } from '../../../src/logger.js';
 
 const opened: { close: () => void; dir: string }[] = [];
@@ -28,7 +28,7 @@ function open() {
   const { db, close } = openDatabase(path.join(dir, 'stowage.db'));
   const transactor = createSqliteTransactor(db);
   opened.push({ close: () => (transactor.close(), close()), dir });
-  const queue = new SqliteJobQueue(transactor);
+  const queue = new DatabaseJobQueue(transactor);
   const runner = new JobRunner(queue, createLogger({ level: 'silent', format: 'json' }));
   runners.push(runner);
   return { db, queue, runner };

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/db/client.js';
 import { createSqliteTransactor } from '../../../src/db/transactor.js';
 import { JobRunner } from '../../../src/jobs/job-runner.js';
-import { SqliteJobQueue } from '../../../src/jobs/sqlite-job-queue.js';
+import { DatabaseJobQueue } from '../../../src/jobs/database-job-queue.js';
 import { createLogger } from '../../../src/logger.js';
 
 const opened: { close: () => void; dir: string }[] = [];
@@ -21,7 +21,7 @@ function openQueue(now?: () => number) {
   const { db, close } = openDatabase(path.join(dir, 'stowage.db'));
   const transactor = createSqliteTransactor(db);
   opened.push({ close: () => (transactor.close(), close()), dir });
-  return new SqliteJobQueue(transactor, now);
+  return new DatabaseJobQueue(transactor, now);
 }
 
 const silent = () => createLogger({ level: 'silent', format: 'json' });

@@ -3,7 +3,8 @@ import { type SQL, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Db, MIGRATIONS_FOLDER } from '../../../src/db/client.js';
+import { type Db, MIGRATIONS_FOLDER, type SqliteDb } from '../../../src/db/client.js';
+import { sqliteTables } from '../../../src/db/tables.js';
 import type { SqlDialect } from '../../../src/db/dialect/dialect.js';
 import { postgresDialect } from '../../../src/db/dialect/postgres.js';
 import { sqliteDialect } from '../../../src/db/dialect/sqlite.js';
@@ -241,7 +242,7 @@ const KEYSET_CASES = SORTS.flatMap((sort) => {
 const keysetQuery = (keys: Keyset, table: typeof fileVersions | typeof folders, cursor: Position | null): SQL =>
   sql`SELECT ${table.id} FROM ${table} WHERE ${cursor ? keys.after(cursor) : sql`1 = 1`} ORDER BY ${sql.join(keys.orderBy, sql`, `)}`;
 
-function seedSqlite(): { db: Db; sqlite: Database.Database } {
+function seedSqlite(): { db: SqliteDb; sqlite: Database.Database } {
   const sqlite = new Database(':memory:');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
@@ -303,23 +304,26 @@ ANALYZE;
 const sorted = (names: string[]) => [...names].sort();
 const LISTING = { path: null, recursive: true, fileType: 'all', after: null } as const;
 
+/** What `listAssets` runs on, over a SQLite handle. */
+const listingOn = (db: SqliteDb) => ({ reader: db as unknown as Db, tables: sqliteTables, dialect: sqliteDialect });
+
 describe('search and listing on SQLite', () => {
-  let db: Db;
+  let db: SqliteDb;
   let sqlite: Database.Database;
   beforeAll(() => {
     ({ db, sqlite } = seedSqlite());
   });
 
-  it.each(FILE_CASES)('files: %s', (query, expected) => {
+  it.each(FILE_CASES)('files: %s', async (query, expected) => {
     const compiled = db.select({ name: fileVersions.name }).from(fileVersions).where(compile(sqliteDialect, 'files', query)).all();
     expect(sorted(compiled.map((r) => r.name))).toEqual(sorted(expected));
-    const page = listAssets(db, sqliteDialect, FIELDS, { ...LISTING, type: 'file', sort: { key: 'NAME', direction: 'ASC' }, searchQuery: query, first: 100 }, new Date(NOW));
+    const page = await listAssets(listingOn(db), FIELDS, { ...LISTING, type: 'file', sort: { key: 'NAME', direction: 'ASC' }, searchQuery: query, first: 100 }, new Date(NOW));
     expect(sorted(page.edges.map((e) => (e.node.kind === 'file' ? e.node.view.version.name : '')))).toEqual(sorted(expected));
-    expect(page.totalCount()).toBe(expected.length);
+    expect(await page.totalCount()).toBe(expected.length);
   });
 
-  it.each(FOLDER_CASES)('folders: %s', (query, expected) => {
-    const page = listAssets(db, sqliteDialect, FIELDS, { ...LISTING, type: 'folder', sort: { key: 'NAME', direction: 'ASC' }, searchQuery: query, first: 100 }, new Date(NOW));
+  it.each(FOLDER_CASES)('folders: %s', async (query, expected) => {
+    const page = await listAssets(listingOn(db), FIELDS, { ...LISTING, type: 'folder', sort: { key: 'NAME', direction: 'ASC' }, searchQuery: query, first: 100 }, new Date(NOW));
     expect(sorted(page.edges.map((e) => (e.node.kind === 'folder' ? e.node.folder.name : '')))).toEqual(sorted(expected));
   });
 
@@ -331,11 +335,11 @@ describe('search and listing on SQLite', () => {
     }
   });
 
-  it.each(SORTS)('pages files and folders together, two at a time: $direction $key', (sort) => {
+  it.each(SORTS)('pages files and folders together, two at a time: $direction $key', async (sort) => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let pages = 0; pages < 20; pages++) {
-      const page = listAssets(db, sqliteDialect, FIELDS, { ...LISTING, type: 'all', sort, searchQuery: null, first: 2, after } as ListAssetsOptions, new Date(NOW));
+      const page = await listAssets(listingOn(db), FIELDS, { ...LISTING, type: 'all', sort, searchQuery: null, first: 2, after } as ListAssetsOptions, new Date(NOW));
       seen.push(...page.edges.map((e) => (e.node.kind === 'file' ? e.node.view.version.id : e.node.folder.id)));
       if (!page.hasNextPage) break;
       after = page.edges.at(-1)?.cursor ?? null;
@@ -343,10 +347,10 @@ describe('search and listing on SQLite', () => {
     expect(seen).toEqual(expectedOrder(sort).map((p) => p[2]));
   });
 
-  it('refuses a cursor from another sort', () => {
-    const byName = listAssets(db, sqliteDialect, FIELDS, { ...LISTING, type: 'file', sort: { key: 'NAME', direction: 'ASC' }, searchQuery: null, first: 1 });
+  it('refuses a cursor from another sort', async () => {
+    const byName = await listAssets(listingOn(db), FIELDS, { ...LISTING, type: 'file', sort: { key: 'NAME', direction: 'ASC' }, searchQuery: null, first: 1 });
     const cursor = byName.edges[0]?.cursor ?? '';
-    expect(() => listAssets(db, sqliteDialect, FIELDS, { ...LISTING, type: 'file', sort: { key: 'CREATED', direction: 'ASC' }, searchQuery: null, first: 1, after: cursor })).toThrow(
+    await expect(listAssets(listingOn(db), FIELDS, { ...LISTING, type: 'file', sort: { key: 'CREATED', direction: 'ASC' }, searchQuery: null, first: 1, after: cursor })).rejects.toThrow(
       expect.objectContaining({ code: 'BAD_REQUEST', parameter: 'after' }),
     );
   });
@@ -358,11 +362,11 @@ describe('search and listing on SQLite', () => {
     ['SIZE', 'file_versions_current_size_idx'],
     ['WIDTH', 'file_versions_current_width_idx'],
     ['HEIGHT', 'file_versions_current_height_idx'],
-  ] as const)('walks the %s index from the cursor instead of sorting', (key, index) => {
+  ] as const)('walks the %s index from the cursor instead of sorting', async (key, index) => {
     const queries: { sql: string; params: unknown[] }[] = [];
     const logged = drizzle(sqlite, { schema, logger: { logQuery: (q, params) => queries.push({ sql: q, params }) } });
-    const first = listAssets(logged, sqliteDialect, FIELDS, { ...LISTING, type: 'file', sort: { key, direction: 'DESC' }, searchQuery: null, first: 2 });
-    listAssets(logged, sqliteDialect, FIELDS, { ...LISTING, type: 'file', sort: { key, direction: 'DESC' }, searchQuery: null, first: 2, after: first.edges.at(-1)?.cursor ?? null });
+    const first = await listAssets(listingOn(logged), FIELDS, { ...LISTING, type: 'file', sort: { key, direction: 'DESC' }, searchQuery: null, first: 2 });
+    await listAssets(listingOn(logged), FIELDS, { ...LISTING, type: 'file', sort: { key, direction: 'DESC' }, searchQuery: null, first: 2, after: first.edges.at(-1)?.cursor ?? null });
     const paged = queries.at(-1) as { sql: string; params: unknown[] };
     const plan = sqlite.prepare(`EXPLAIN QUERY PLAN ${paged.sql}`).all(...(paged.params as never[])) as { detail: string }[];
     const details = plan.map((p) => p.detail).join('\n');

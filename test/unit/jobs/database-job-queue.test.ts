@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/db/client.js';
 import { createSqliteTransactor } from '../../../src/db/transactor.js';
 import { JobRunner } from '../../../src/jobs/job-runner.js';
-import { SqliteJobQueue } from '../../../src/jobs/sqlite-job-queue.js';
+import { DatabaseJobQueue } from '../../../src/jobs/database-job-queue.js';
 import { createLogger } from '../../../src/logger.js';
 
 const opened: { close: () => void; dir: string }[] = [];
@@ -27,11 +27,11 @@ function open(dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stowage-jobs-'))) {
   return { transactor, dir, close };
 }
 
-describe('SqliteJobQueue', () => {
+describe('DatabaseJobQueue', () => {
   it('claims due jobs once, leases them, and lets another worker take a job whose lease ran out', async () => {
     let now = 1_000_000;
     const { transactor } = open();
-    const queue = new SqliteJobQueue(transactor, () => now);
+    const queue = new DatabaseJobQueue(transactor, () => now);
     const id = await queue.enqueue('k', { n: 1 });
     await queue.enqueue('k', { n: 2 }, { runAt: now + 10_000 });
     expect(await queue.claim('k', 5000)).toMatchObject({ id, payload: { n: 1 }, attempt: 1 });
@@ -47,7 +47,7 @@ describe('SqliteJobQueue', () => {
   it('retries failures at the given time and marks a job dead after maxAttempts', async () => {
     let now = 0;
     const { transactor } = open();
-    const queue = new SqliteJobQueue(transactor, () => now);
+    const queue = new DatabaseJobQueue(transactor, () => now);
     const id = await queue.enqueue('k', {}, { maxAttempts: 2 });
     await queue.claim('k', 1000);
     expect(await queue.fail(id, 'boom', now + 500)).toBe('retrying');
@@ -61,7 +61,7 @@ describe('SqliteJobQueue', () => {
 
   it('survives a restart: a job claimed by a crashed process runs again in the next one', async () => {
     const first = open();
-    const queue = new SqliteJobQueue(first.transactor);
+    const queue = new DatabaseJobQueue(first.transactor);
     await queue.enqueue('work', { value: 42 });
     expect(await queue.claim('work', 200)).toBeDefined();
     first.close();
@@ -70,7 +70,7 @@ describe('SqliteJobQueue', () => {
 
     const second = open(first.dir);
     const done: unknown[] = [];
-    const runner = new JobRunner(new SqliteJobQueue(second.transactor), createLogger({ level: 'silent', format: 'json' }));
+    const runner = new JobRunner(new DatabaseJobQueue(second.transactor), createLogger({ level: 'silent', format: 'json' }));
     runner.register('work', { concurrency: 1, leaseMs: 1000, run: async (job) => void done.push(job.payload) });
     runner.start();
     await expect.poll(() => done, { timeout: 5000 }).toEqual([{ value: 42 }]);
@@ -79,7 +79,7 @@ describe('SqliteJobQueue', () => {
 
   it('runs at most `concurrency` jobs of a kind at once and retries failing ones with backoff', async () => {
     const { transactor } = open();
-    const queue = new SqliteJobQueue(transactor);
+    const queue = new DatabaseJobQueue(transactor);
     const runner = new JobRunner(queue, createLogger({ level: 'silent', format: 'json' }));
     let running = 0;
     let peak = 0;
