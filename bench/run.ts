@@ -9,7 +9,18 @@
  *     Stowage's LocalBlobStore does) is measured for context; the target ratio uses the plain baseline.
  *     1 warm-up + 3 measured runs per server, interleaved; the median is reported.
  *     The server's RSS is sampled every 10 ms during each upload; growth = peak - RSS after gc() just before.
- * (b) ~100 KB JPEG uploads at concurrency 8 with fetch + FormData from this process: uploads/s, p50/p95.
+ * (b) ~100 KB JPEG uploads at concurrency 8 with fetch + FormData from this process: uploads/s, p50/p95; Stowage
+ *     on SQLite and on PostgreSQL (the app with STOWAGE_DATABASE_URL, in a schema of a throwaway database).
+ * (c)-(g) see library-bench.ts (also on PostgreSQL), analysis-bench.ts, fanout-bench.ts, models-bench.ts,
+ *     delivery-bench.ts.
+ *
+ * PostgreSQL: the server at STOWAGE_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test) gets a
+ * throwaway database `stowage_bench_<pid>_<time>` for (b) and (c), dropped WITH (FORCE) at the end, also on failure
+ * (see postgres-bench-db.ts). When it cannot be reached (or STOWAGE_BENCH_POSTGRES_URL=off), the PostgreSQL rows are
+ * skipped, with the reason printed, and the rest runs.
+ *
+ * `npm run bench -- --only=b,c` runs only the parts named (letters a-g). A partial run writes its figures to the
+ * git-ignored results.local.json like any ordinary run; `--save-reference` (which writes results.json) needs a full run.
  *
  * Everything binds to 127.0.0.1 only; all temp files are removed at the end.
  */
@@ -34,6 +45,7 @@ import { runDeliveryBench } from './delivery-bench.js';
 import { runFanoutBench } from './fanout-bench.js';
 import { runLibraryBench } from './library-bench.js';
 import { runModelsBench } from './models-bench.js';
+import { type BenchPostgres, createBenchPostgres, postgresEnv } from './postgres-bench-db.js';
 import { resultsFile } from './results-file.js';
 
 const MiB = 1024 * 1024;
@@ -239,7 +251,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startStowage(dataDir: string): Promise<Server & { app: App; blobDir: string }> {
+/** The app on a temp data dir; `env` adds settings (the PostgreSQL database). */
+async function startStowage(dataDir: string, env: Record<string, string> = {}): Promise<Server & { app: App; blobDir: string }> {
   const port = await freePort();
   const config = loadConfig({
     HOST,
@@ -250,6 +263,7 @@ async function startStowage(dataDir: string): Promise<Server & { app: App; blobD
     STOWAGE_MAX_FILE_SIZE: String(400 * MiB),
     STOWAGE_MAX_VIDEO_SIZE: String(400 * MiB),
     STOWAGE_URL_ENDPOINT: `http://${HOST}:${port}`,
+    ...env,
   });
   const app = await createApp(config);
   const url = await app.listen(port, HOST);
@@ -400,255 +414,325 @@ async function smallUploads(url: string, jpeg: Buffer, count: number, check: (js
 
 // -------------------------------------------------------------------------------------------- main
 
+const ALL_PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'] as const;
+type Part = (typeof ALL_PARTS)[number];
+
+/** The parts `--only=b,c` (or `--only b,c`) selects; all of them without it. */
+function selectedParts(argv: readonly string[]): Set<Part> {
+  const at = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  if (at < 0) return new Set(ALL_PARTS);
+  const arg = argv[at] as string;
+  const value = arg === '--only' ? argv[at + 1] : arg.slice('--only='.length);
+  const letters = (value ?? '').split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+  const bad = letters.filter((x) => !(ALL_PARTS as readonly string[]).includes(x));
+  if (letters.length === 0 || bad.length) throw new Error(`--only takes parts ${ALL_PARTS.join(',')} separated by commas, e.g. --only=b,c; got ${JSON.stringify(value ?? '')}`);
+  return new Set(letters as Part[]);
+}
+
+type SmallTarget = LargeTarget | 'stowagePostgres';
+
 async function main(): Promise<void> {
   const startedAt = performance.now();
+  const argv = process.argv.slice(2);
+  const parts = selectedParts(argv);
+  const partial = parts.size < ALL_PARTS.length;
+  if (partial && argv.includes('--save-reference')) throw new Error('--save-reference writes the reference figures, which need a full run: drop --only');
+  if (partial) log(`running only part(s) ${[...parts].join(', ')}`);
   if (!globalThis.gc) log('warning: run with --expose-gc (npm run bench does) for meaningful RSS figures');
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'stowage-bench-'));
   const servers: Server[] = [];
+  let postgres: BenchPostgres = { available: false, reason: 'not needed by the selected parts' };
   try {
-    const baselineDir = path.join(tmp, 'baseline');
-    await fsp.mkdir(baselineDir);
-    const bigFile = path.join(tmp, 'big.bin');
-    log(`writing ${LARGE_BYTES / MiB} MiB of random bytes to ${bigFile} ...`);
-    await writeRandomFile(bigFile, LARGE_BYTES);
-    const jpeg = await makeJpeg(SMALL_TARGET_BYTES);
-    log(`test JPEG: 500x400, ${jpeg.length} bytes`);
-
-    const baseline = await startBaseline(baselineDir);
-    servers.push(baseline);
-    const stowage = await startStowage(path.join(tmp, 'stowage'));
-    servers.push(stowage);
-    const gqlUrl = `${stowage.url}/graphql`;
-
-    // Stored 300 MiB files are removed after each run (outside the timing) to keep disk use flat.
-    const clearStowageBlobs = async () => {
-      for (const name of await fsp.readdir(stowage.blobDir).catch(() => [] as string[])) {
-        await fsp.rm(path.join(stowage.blobDir, name), { force: true, recursive: true });
-      }
-    };
-    const clearBaselineFiles = async () => {
-      for (const name of await fsp.readdir(baselineDir)) await fsp.rm(path.join(baselineDir, name), { force: true });
-    };
-    const targets: Record<LargeTarget, () => Promise<LargeRun>> = {
-      baseline: () => largeUpload('baseline', `${baseline.url}/upload`, bigFile, clearBaselineFiles),
-      baselineFsync: () => largeUpload('baselineFsync', `${baseline.url}/upload?fsync=1`, bigFile, clearBaselineFiles),
-      stowage: () => largeUpload('stowage', gqlUrl, bigFile, clearStowageBlobs),
-    };
-    const order: LargeTarget[] = ['baseline', 'baselineFsync', 'stowage'];
-
-    // (a) 300 MiB uploads, interleaved.
-    const runs: Record<LargeTarget, LargeRun[]> = { baseline: [], baselineFsync: [], stowage: [] };
-    for (let i = 0; i < LARGE_WARMUP; i++) {
-      for (const kind of order) {
-        const r = await targets[kind]();
-        log(`(a) warm-up  ${kind.padEnd(13)} ${round(r.wallMs, 0)} ms  ${round(r.mibPerSec)} MiB/s`);
-      }
+    if (parts.has('b') || parts.has('c')) {
+      postgres = await createBenchPostgres(process.env, log);
+      if (!postgres.available) log(`PostgreSQL rows skipped: ${postgres.reason}`);
     }
-    for (let i = 0; i < LARGE_RUNS; i++) {
-      for (const kind of order) {
-        const r = await targets[kind]();
-        runs[kind].push(r);
-        log(
-          `(a) run ${i + 1}    ${kind.padEnd(13)} ${round(r.wallMs, 0)} ms  ${round(r.mibPerSec)} MiB/s  ` +
-            `RSS +${mb(r.rssGrowthBytes)} MB  server CPU ${round(r.cpuMs, 0)} ms  event loop ${round(r.elu * 100, 0)}% busy`,
-        );
-      }
-    }
-    const large = Object.fromEntries(
-      order.map((kind) => {
-        const rs = runs[kind];
-        const wallMs = median(rs.map((r) => r.wallMs));
-        return [
-          kind,
-          {
-            runsMs: rs.map((r) => round(r.wallMs, 0)),
-            medianMs: round(wallMs, 0),
-            mibPerSec: round(LARGE_BYTES / MiB / (wallMs / 1000)),
-            medianCpuMs: round(median(rs.map((r) => r.cpuMs)), 0),
-            medianEventLoopUtilization: round(median(rs.map((r) => r.elu)), 2),
-            peakRssGrowthMB: mb(Math.max(...rs.map((r) => r.rssGrowthBytes))),
-            rssGrowthMBPerRun: rs.map((r) => mb(r.rssGrowthBytes)),
-          },
-        ];
-      }),
-    ) as Record<LargeTarget, { runsMs: number[]; medianMs: number; mibPerSec: number; medianCpuMs: number; medianEventLoopUtilization: number; peakRssGrowthMB: number; rssGrowthMBPerRun: number[] }>;
-    const largeRatio = large.stowage.mibPerSec / large.baseline.mibPerSec;
-    const largeRatioFsync = large.stowage.mibPerSec / large.baselineFsync.mibPerSec;
-    const stowagePeakRss = Math.max(...runs.stowage.map((r) => r.rssGrowthBytes));
-
-    // (b) ~100 KB JPEGs at concurrency 8.
-    const isBaselineOk = (json: unknown) => (json as { size?: number })?.size === jpeg.length;
-    const isStowageOk = (json: unknown) => (json as { data?: { uploadFile?: { size?: number } } })?.data?.uploadFile?.size === jpeg.length;
-    const smallTargets = {
-      baseline: (n: number) => smallUploads(`${baseline.url}/upload`, jpeg, n, isBaselineOk),
-      baselineFsync: (n: number) => smallUploads(`${baseline.url}/upload?fsync=1`, jpeg, n, isBaselineOk),
-      stowage: (n: number) => smallUploads(gqlUrl, jpeg, n, isStowageOk),
-    };
-    const small = {} as Record<LargeTarget, SmallResult>;
-    for (const kind of order) {
-      await smallTargets[kind](SMALL_WARMUP);
-      collectGarbage();
-      small[kind] = await smallTargets[kind](SMALL_COUNT);
-      const s = small[kind];
-      log(`(b) ${kind.padEnd(13)} ${round(s.uploadsPerSec)} uploads/s  p50 ${round(s.p50Ms)} ms  p95 ${round(s.p95Ms)} ms  CPU ${round(s.cpuMs / s.count, 2)} ms/upload  event loop ${round(s.elu * 100, 0)}% busy`);
-    }
-    const smallRatio = small.stowage.uploadsPerSec / small.baseline.uploadsPerSec;
-
-    // ------------------------------------------------------------------------------------------ report
-    const yesNo = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
-    const ratioOk = largeRatio >= TARGET_RATIO;
-    const rssOk = stowagePeakRss < TARGET_RSS_BYTES;
-    const rows: string[][] = [
-      ['benchmark', 'baseline', 'stowage', 'ratio', 'target'],
-      [
-        '(a) 300 MiB upload, MiB/s (median of 3)',
-        String(large.baseline.mibPerSec),
-        String(large.stowage.mibPerSec),
-        round(largeRatio, 2).toFixed(2),
-        `>= ${TARGET_RATIO}: ${yesNo(ratioOk)}`,
-      ],
-      [
-        '(a) 300 MiB upload, ms (median of 3)',
-        String(large.baseline.medianMs),
-        String(large.stowage.medianMs),
-        round(large.baseline.medianMs / large.stowage.medianMs, 2).toFixed(2),
-        '',
-      ],
-      [
-        '(a) context: vs baseline + fsync, MiB/s',
-        String(large.baselineFsync.mibPerSec),
-        String(large.stowage.mibPerSec),
-        round(largeRatioFsync, 2).toFixed(2),
-        '(info)',
-      ],
-      [
-        '(a) server CPU per upload, ms (median)',
-        String(large.baseline.medianCpuMs),
-        String(large.stowage.medianCpuMs),
-        round(large.stowage.medianCpuMs / large.baseline.medianCpuMs, 2).toFixed(2),
-        '(info; stowage/baseline)',
-      ],
-      [
-        '(a) server event loop busy, % (median)',
-        String(round(large.baseline.medianEventLoopUtilization * 100, 0)),
-        String(round(large.stowage.medianEventLoopUtilization * 100, 0)),
-        '',
-        '(info)',
-      ],
-      [
-        '(a) peak RSS growth, MB (max of 3)',
-        String(large.baseline.peakRssGrowthMB),
-        String(large.stowage.peakRssGrowthMB),
-        '',
-        `stowage < 64 MB: ${yesNo(rssOk)}`,
-      ],
-      [
-        `(b) ${round(jpeg.length / 1000, 0)} KB JPEG, uploads/s @${SMALL_CONCURRENCY}`,
-        String(round(small.baseline.uploadsPerSec)),
-        String(round(small.stowage.uploadsPerSec)),
-        round(smallRatio, 2).toFixed(2),
-        '(context)',
-      ],
-      ['(b) p50 latency, ms', String(round(small.baseline.p50Ms)), String(round(small.stowage.p50Ms)), '', ''],
-      ['(b) p95 latency, ms', String(round(small.baseline.p95Ms)), String(round(small.stowage.p95Ms)), '', ''],
-      [
-        '(b) context: vs baseline + fsync, uploads/s',
-        String(round(small.baselineFsync.uploadsPerSec)),
-        String(round(small.stowage.uploadsPerSec)),
-        round(small.stowage.uploadsPerSec / small.baselineFsync.uploadsPerSec, 2).toFixed(2),
-        '(info)',
-      ],
-      [
-        '(b) process CPU per upload, ms (client+server)',
-        String(round(small.baseline.cpuMs / small.baseline.count, 2)),
-        String(round(small.stowage.cpuMs / small.stowage.count, 2)),
-        round(small.stowage.cpuMs / small.baseline.cpuMs, 2).toFixed(2),
-        '(info; stowage/baseline)',
-      ],
-      [
-        '(b) event loop busy, % (client+server)',
-        String(round(small.baseline.elu * 100, 0)),
-        String(round(small.stowage.elu * 100, 0)),
-        '',
-        '(info)',
-      ],
-    ];
-    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-    const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c] as number)).join(' | ')} |`;
-    const table = [line(rows[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
-
-    const runtimeS = round((performance.now() - startedAt) / 1000);
-    const out = [
-      '',
-      `Stowage upload benchmark — node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${runtimeS} s`,
-      '',
-      table,
-      '',
-      `RSS: stowage peak RSS growth during the 300 MiB uploads = ${mb(stowagePeakRss)} MB (per run: ${large.stowage.rssGrowthMBPerRun.join(', ')} MB; ` +
-        `baseline: ${large.baseline.rssGrowthMBPerRun.join(', ')} MB); target < 64 MB: ${yesNo(rssOk)}`,
-      `Throughput: stowage/baseline = ${round(largeRatio, 2).toFixed(2)} (target >= ${TARGET_RATIO}): ${yesNo(ratioOk)}`,
-      `Runs (ms): baseline ${large.baseline.runsMs.join(', ')}; baseline+fsync ${large.baselineFsync.runsMs.join(', ')}; stowage ${large.stowage.runsMs.join(', ')}`,
-      '',
-    ].join('\n');
-    process.stdout.write(out);
-
-    const library = await runLibraryBench(tmp, log);
-    process.stdout.write(library.table);
-    const analysis = await runAnalysisBench(tmp, log);
-    process.stdout.write(analysis.table);
-    const fanout = await runFanoutBench(path.join(tmp, 'fanout'), log);
-    process.stdout.write(fanout.table);
-    const models = await runModelsBench(log);
-    process.stdout.write(models.table);
-    const delivery = await runDeliveryBench(tmp, log);
-    process.stdout.write(delivery.table);
-
-    const results = {
+    const results: Record<string, unknown> = {
       date: new Date().toISOString(),
       node: process.version,
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model ?? null,
-      runtimeSeconds: runtimeS,
-      large: {
-        bytes: LARGE_BYTES,
-        warmup: LARGE_WARMUP,
-        runs: LARGE_RUNS,
-        client: 'curl child process',
-        ...large,
-        ratio: round(largeRatio, 3),
-        ratioVsBaselineFsync: round(largeRatioFsync, 3),
-        targetRatio: TARGET_RATIO,
-        ratioMet: ratioOk,
-        stowagePeakRssGrowthMB: mb(stowagePeakRss),
-        targetRssGrowthMB: TARGET_RSS_BYTES / 1e6,
-        rssMet: rssOk,
-      },
-      small: {
-        jpegBytes: jpeg.length,
-        concurrency: SMALL_CONCURRENCY,
-        warmup: SMALL_WARMUP,
-        count: SMALL_COUNT,
-        client: 'fetch + FormData in the server process',
-        ...Object.fromEntries(
-          order.map((kind) => {
-            const s = small[kind];
-            return [kind, { uploadsPerSec: round(s.uploadsPerSec), p50Ms: round(s.p50Ms), p95Ms: round(s.p95Ms), elapsedMs: round(s.elapsedMs, 0), cpuMsPerUpload: round(s.cpuMs / s.count, 2), eventLoopUtilization: round(s.elu, 2) }];
-          }),
-        ),
-        ratio: round(smallRatio, 3),
-      },
-      table,
-      library: library.results,
-      analysis: analysis.results,
-      fanout: fanout.results,
-      models: models.results,
-      delivery: delivery.results,
+      runtimeSeconds: 0,
+      ...(partial ? { parts: [...parts] } : {}),
+      postgres: postgres.available ? { server: postgres.server, database: postgres.name } : { skipped: postgres.reason },
     };
-    const file = resultsFile(benchDir, process.argv.slice(2));
+    const yesNo = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
+    const rows: string[][] = [['benchmark', 'baseline', 'stowage', 'ratio', 'target']];
+    const summary: string[] = [];
+
+    if (parts.has('a') || parts.has('b')) {
+      const baselineDir = path.join(tmp, 'baseline');
+      await fsp.mkdir(baselineDir);
+      const baseline = await startBaseline(baselineDir);
+      servers.push(baseline);
+      const stowage = await startStowage(path.join(tmp, 'stowage'));
+      servers.push(stowage);
+      const gqlUrl = `${stowage.url}/graphql`;
+      const clearBaselineFiles = async () => {
+        for (const name of await fsp.readdir(baselineDir)) await fsp.rm(path.join(baselineDir, name), { force: true });
+      };
+
+      if (parts.has('a')) {
+        const bigFile = path.join(tmp, 'big.bin');
+        log(`writing ${LARGE_BYTES / MiB} MiB of random bytes to ${bigFile} ...`);
+        await writeRandomFile(bigFile, LARGE_BYTES);
+        // Stored 300 MiB files are removed after each run (outside the timing) to keep disk use flat.
+        const clearStowageBlobs = async () => {
+          for (const name of await fsp.readdir(stowage.blobDir).catch(() => [] as string[])) {
+            await fsp.rm(path.join(stowage.blobDir, name), { force: true, recursive: true });
+          }
+        };
+        const targets: Record<LargeTarget, () => Promise<LargeRun>> = {
+          baseline: () => largeUpload('baseline', `${baseline.url}/upload`, bigFile, clearBaselineFiles),
+          baselineFsync: () => largeUpload('baselineFsync', `${baseline.url}/upload?fsync=1`, bigFile, clearBaselineFiles),
+          stowage: () => largeUpload('stowage', gqlUrl, bigFile, clearStowageBlobs),
+        };
+        const order: LargeTarget[] = ['baseline', 'baselineFsync', 'stowage'];
+
+        // (a) 300 MiB uploads, interleaved.
+        const runs: Record<LargeTarget, LargeRun[]> = { baseline: [], baselineFsync: [], stowage: [] };
+        for (let i = 0; i < LARGE_WARMUP; i++) {
+          for (const kind of order) {
+            const r = await targets[kind]();
+            log(`(a) warm-up  ${kind.padEnd(13)} ${round(r.wallMs, 0)} ms  ${round(r.mibPerSec)} MiB/s`);
+          }
+        }
+        for (let i = 0; i < LARGE_RUNS; i++) {
+          for (const kind of order) {
+            const r = await targets[kind]();
+            runs[kind].push(r);
+            log(
+              `(a) run ${i + 1}    ${kind.padEnd(13)} ${round(r.wallMs, 0)} ms  ${round(r.mibPerSec)} MiB/s  ` +
+                `RSS +${mb(r.rssGrowthBytes)} MB  server CPU ${round(r.cpuMs, 0)} ms  event loop ${round(r.elu * 100, 0)}% busy`,
+            );
+          }
+        }
+        await fsp.rm(bigFile, { force: true });
+        const large = Object.fromEntries(
+          order.map((kind) => {
+            const rs = runs[kind];
+            const wallMs = median(rs.map((r) => r.wallMs));
+            return [
+              kind,
+              {
+                runsMs: rs.map((r) => round(r.wallMs, 0)),
+                medianMs: round(wallMs, 0),
+                mibPerSec: round(LARGE_BYTES / MiB / (wallMs / 1000)),
+                medianCpuMs: round(median(rs.map((r) => r.cpuMs)), 0),
+                medianEventLoopUtilization: round(median(rs.map((r) => r.elu)), 2),
+                peakRssGrowthMB: mb(Math.max(...rs.map((r) => r.rssGrowthBytes))),
+                rssGrowthMBPerRun: rs.map((r) => mb(r.rssGrowthBytes)),
+              },
+            ];
+          }),
+        ) as Record<LargeTarget, { runsMs: number[]; medianMs: number; mibPerSec: number; medianCpuMs: number; medianEventLoopUtilization: number; peakRssGrowthMB: number; rssGrowthMBPerRun: number[] }>;
+        const largeRatio = large.stowage.mibPerSec / large.baseline.mibPerSec;
+        const largeRatioFsync = large.stowage.mibPerSec / large.baselineFsync.mibPerSec;
+        const stowagePeakRss = Math.max(...runs.stowage.map((r) => r.rssGrowthBytes));
+        const ratioOk = largeRatio >= TARGET_RATIO;
+        const rssOk = stowagePeakRss < TARGET_RSS_BYTES;
+        rows.push(
+          [
+            '(a) 300 MiB upload, MiB/s (median of 3)',
+            String(large.baseline.mibPerSec),
+            String(large.stowage.mibPerSec),
+            round(largeRatio, 2).toFixed(2),
+            `>= ${TARGET_RATIO}: ${yesNo(ratioOk)}`,
+          ],
+          [
+            '(a) 300 MiB upload, ms (median of 3)',
+            String(large.baseline.medianMs),
+            String(large.stowage.medianMs),
+            round(large.baseline.medianMs / large.stowage.medianMs, 2).toFixed(2),
+            '',
+          ],
+          [
+            '(a) context: vs baseline + fsync, MiB/s',
+            String(large.baselineFsync.mibPerSec),
+            String(large.stowage.mibPerSec),
+            round(largeRatioFsync, 2).toFixed(2),
+            '(info)',
+          ],
+          [
+            '(a) server CPU per upload, ms (median)',
+            String(large.baseline.medianCpuMs),
+            String(large.stowage.medianCpuMs),
+            round(large.stowage.medianCpuMs / large.baseline.medianCpuMs, 2).toFixed(2),
+            '(info; stowage/baseline)',
+          ],
+          [
+            '(a) server event loop busy, % (median)',
+            String(round(large.baseline.medianEventLoopUtilization * 100, 0)),
+            String(round(large.stowage.medianEventLoopUtilization * 100, 0)),
+            '',
+            '(info)',
+          ],
+          [
+            '(a) peak RSS growth, MB (max of 3)',
+            String(large.baseline.peakRssGrowthMB),
+            String(large.stowage.peakRssGrowthMB),
+            '',
+            `stowage < 64 MB: ${yesNo(rssOk)}`,
+          ],
+        );
+        summary.push(
+          `RSS: stowage peak RSS growth during the 300 MiB uploads = ${mb(stowagePeakRss)} MB (per run: ${large.stowage.rssGrowthMBPerRun.join(', ')} MB; ` +
+            `baseline: ${large.baseline.rssGrowthMBPerRun.join(', ')} MB); target < 64 MB: ${yesNo(rssOk)}`,
+          `Throughput: stowage/baseline = ${round(largeRatio, 2).toFixed(2)} (target >= ${TARGET_RATIO}): ${yesNo(ratioOk)}`,
+          `Runs (ms): baseline ${large.baseline.runsMs.join(', ')}; baseline+fsync ${large.baselineFsync.runsMs.join(', ')}; stowage ${large.stowage.runsMs.join(', ')}`,
+        );
+        results.large = {
+          bytes: LARGE_BYTES,
+          warmup: LARGE_WARMUP,
+          runs: LARGE_RUNS,
+          client: 'curl child process',
+          ...large,
+          ratio: round(largeRatio, 3),
+          ratioVsBaselineFsync: round(largeRatioFsync, 3),
+          targetRatio: TARGET_RATIO,
+          ratioMet: ratioOk,
+          stowagePeakRssGrowthMB: mb(stowagePeakRss),
+          targetRssGrowthMB: TARGET_RSS_BYTES / 1e6,
+          rssMet: rssOk,
+        };
+      }
+
+      if (parts.has('b')) {
+        const jpeg = await makeJpeg(SMALL_TARGET_BYTES);
+        log(`test JPEG: 500x400, ${jpeg.length} bytes`);
+        // Stowage on PostgreSQL: its own data dir (blobs) and a schema of the benchmark database (metadata).
+        let stowagePostgres: (Server & { blobDir: string }) | undefined;
+        if (postgres.available) {
+          stowagePostgres = await startStowage(path.join(tmp, 'stowage-postgres'), postgresEnv(postgres, 'small_uploads'));
+          servers.push(stowagePostgres);
+        }
+
+        // (b) ~100 KB JPEGs at concurrency 8.
+        const isBaselineOk = (json: unknown) => (json as { size?: number })?.size === jpeg.length;
+        const isStowageOk = (json: unknown) => (json as { data?: { uploadFile?: { size?: number } } })?.data?.uploadFile?.size === jpeg.length;
+        const smallTargets: Partial<Record<SmallTarget, (n: number) => Promise<SmallResult>>> = {
+          baseline: (n) => smallUploads(`${baseline.url}/upload`, jpeg, n, isBaselineOk),
+          baselineFsync: (n) => smallUploads(`${baseline.url}/upload?fsync=1`, jpeg, n, isBaselineOk),
+          stowage: (n) => smallUploads(gqlUrl, jpeg, n, isStowageOk),
+          ...(stowagePostgres ? { stowagePostgres: (n: number) => smallUploads(`${stowagePostgres.url}/graphql`, jpeg, n, isStowageOk) } : {}),
+        };
+        const smallOrder = (['baseline', 'baselineFsync', 'stowage', 'stowagePostgres'] as const).filter((kind) => smallTargets[kind]);
+        const small: Partial<Record<SmallTarget, SmallResult>> = {};
+        for (const kind of smallOrder) {
+          const run = smallTargets[kind] as (n: number) => Promise<SmallResult>;
+          await run(SMALL_WARMUP);
+          collectGarbage();
+          const s = await run(SMALL_COUNT);
+          small[kind] = s;
+          log(`(b) ${kind.padEnd(15)} ${round(s.uploadsPerSec)} uploads/s  p50 ${round(s.p50Ms)} ms  p95 ${round(s.p95Ms)} ms  CPU ${round(s.cpuMs / s.count, 2)} ms/upload  event loop ${round(s.elu * 100, 0)}% busy`);
+        }
+        const base = small.baseline as SmallResult;
+        const baseFsync = small.baselineFsync as SmallResult;
+        const dialectRows = (label: string, s: SmallResult | undefined, cpuNote: string) => {
+          const jpegLabel = `(b) ${round(jpeg.length / 1000, 0)} KB JPEG, uploads/s @${SMALL_CONCURRENCY} — ${label}`;
+          if (!s) return [[jpegLabel, String(round(base.uploadsPerSec)), 'skipped', '', `see "PostgreSQL rows skipped"`]];
+          return [
+            [jpegLabel, String(round(base.uploadsPerSec)), String(round(s.uploadsPerSec)), round(s.uploadsPerSec / base.uploadsPerSec, 2).toFixed(2), '(context)'],
+            [`(b) p50 latency, ms — ${label}`, String(round(base.p50Ms)), String(round(s.p50Ms)), '', ''],
+            [`(b) p95 latency, ms — ${label}`, String(round(base.p95Ms)), String(round(s.p95Ms)), '', ''],
+            [
+              `(b) context: vs baseline + fsync, uploads/s — ${label}`,
+              String(round(baseFsync.uploadsPerSec)),
+              String(round(s.uploadsPerSec)),
+              round(s.uploadsPerSec / baseFsync.uploadsPerSec, 2).toFixed(2),
+              '(info)',
+            ],
+            [
+              `(b) process CPU per upload, ms (client+server${cpuNote}) — ${label}`,
+              String(round(base.cpuMs / base.count, 2)),
+              String(round(s.cpuMs / s.count, 2)),
+              round(s.cpuMs / s.count / (base.cpuMs / base.count), 2).toFixed(2),
+              '(info; stowage/baseline)',
+            ],
+            [`(b) event loop busy, % (client+server) — ${label}`, String(round(base.elu * 100, 0)), String(round(s.elu * 100, 0)), '', '(info)'],
+          ];
+        };
+        rows.push(...dialectRows('SQLite', small.stowage, ''), ...dialectRows('PostgreSQL', small.stowagePostgres, '; not the PostgreSQL server'));
+        if (small.stowagePostgres) {
+          summary.push(
+            `Small uploads, Stowage on PostgreSQL / on SQLite = ${round((small.stowagePostgres.uploadsPerSec) / (small.stowage as SmallResult).uploadsPerSec, 2).toFixed(2)} ` +
+              `(PostgreSQL at ${postgres.available ? postgres.server : '?'}, schema small_uploads)`,
+          );
+        } else {
+          summary.push(`(b) PostgreSQL rows skipped: ${postgres.available ? 'no result' : postgres.reason}`);
+        }
+        results.small = {
+          jpegBytes: jpeg.length,
+          concurrency: SMALL_CONCURRENCY,
+          warmup: SMALL_WARMUP,
+          count: SMALL_COUNT,
+          client: 'fetch + FormData in the server process',
+          ...Object.fromEntries(
+            smallOrder.map((kind) => {
+              const s = small[kind] as SmallResult;
+              return [kind, { uploadsPerSec: round(s.uploadsPerSec), p50Ms: round(s.p50Ms), p95Ms: round(s.p95Ms), elapsedMs: round(s.elapsedMs, 0), cpuMsPerUpload: round(s.cpuMs / s.count, 2), eventLoopUtilization: round(s.elu, 2) }];
+            }),
+          ),
+          ratio: round((small.stowage as SmallResult).uploadsPerSec / base.uploadsPerSec, 3),
+          ...(small.stowagePostgres
+            ? { ratioPostgres: round(small.stowagePostgres.uploadsPerSec / base.uploadsPerSec, 3), postgresVsSqlite: round(small.stowagePostgres.uploadsPerSec / (small.stowage as SmallResult).uploadsPerSec, 3) }
+            : { postgresSkipped: postgres.available ? 'no result' : postgres.reason }),
+        };
+      }
+    }
+
+    // ------------------------------------------------------------------------------------------ report
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+    const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c] as number)).join(' | ')} |`;
+    const table = [line(rows[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+    if (rows.length > 1) {
+      const runtimeS = round((performance.now() - startedAt) / 1000);
+      const out = [
+        '',
+        `Stowage upload benchmark — node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${runtimeS} s`,
+        '',
+        table,
+        '',
+        ...summary,
+        '',
+      ].join('\n');
+      process.stdout.write(out);
+      results.table = table;
+    }
+
+    if (parts.has('c')) {
+      const library = await runLibraryBench(tmp, log, postgres);
+      process.stdout.write(library.table);
+      results.library = library.results;
+    }
+    if (parts.has('d')) {
+      const analysis = await runAnalysisBench(tmp, log);
+      process.stdout.write(analysis.table);
+      results.analysis = analysis.results;
+    }
+    if (parts.has('e')) {
+      const fanout = await runFanoutBench(path.join(tmp, 'fanout'), log);
+      process.stdout.write(fanout.table);
+      results.fanout = fanout.results;
+    }
+    if (parts.has('f')) {
+      const models = await runModelsBench(log);
+      process.stdout.write(models.table);
+      results.models = models.results;
+    }
+    if (parts.has('g')) {
+      const delivery = await runDeliveryBench(tmp, log);
+      process.stdout.write(delivery.table);
+      results.delivery = delivery.results;
+    }
+
+    results.runtimeSeconds = round((performance.now() - startedAt) / 1000);
+    const file = resultsFile(benchDir, argv);
     await fsp.writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
-    process.stdout.write(`\nResults written to ${path.relative(process.cwd(), file)}\n`);
+    process.stdout.write(`\nResults written to ${path.relative(process.cwd(), file)}${partial ? ` (parts ${[...parts].join(', ')} only)` : ''}\n`);
   } finally {
     for (const server of servers.reverse()) await server.close().catch(() => {});
+    if (postgres.available) await postgres.drop();
     await fsp.rm(tmp, { recursive: true, force: true });
   }
 }

@@ -1,8 +1,6 @@
 import type { Readable } from 'node:stream';
-import { asc, eq, inArray, max, ne, sql, sum } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import { isForeignKeyViolation } from '../db/errors.js';
 import { type Clock, systemClock } from '../clock.js';
+import { DerivativeRepo } from '../db/repos/derivative-repo.js';
 import type { Transactor } from '../db/transactor.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -27,9 +25,6 @@ export interface DerivativeCacheMetrics {
   evicted(entries: number, bytes: number): void;
 }
 
-/** Entries evicted per query while over the cap. */
-const EVICTION_BATCH = 64;
-
 /**
  * The blob store as derivative producers (renders, thumbnails, stream packages) and delivery see it. Other keys
  * pass straight through; a derivative (see `derivativeOwner`) is also kept in the `derivatives` ledger:
@@ -43,15 +38,17 @@ export class DerivativeCache implements BlobStore {
   private readonly touched = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private readonly clock: Clock;
+  private readonly ledger: DerivativeRepo;
   readonly localPath?: (key: string) => string;
 
   constructor(
-    private readonly transactor: Transactor,
+    transactor: Transactor,
     private readonly store: BlobStore,
     private readonly options: DerivativeCacheOptions,
   ) {
     if (store.localPath) this.localPath = (key) => store.localPath?.(key) as string;
     this.clock = options.clock ?? systemClock;
+    this.ledger = new DerivativeRepo(transactor);
   }
 
   /** Starts writing cache hits every `touchEveryMs` (until then they are written by the next store, sweep or close). */
@@ -89,8 +86,7 @@ export class DerivativeCache implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await this.store.delete(key);
-    const { derivatives } = this.transactor.tables;
-    await this.transactor.write((db) => db.delete(derivatives).where(eq(derivatives.key, key)));
+    await this.ledger.forget([key]);
   }
 
   list(prefix: string): AsyncIterable<BlobInfo> {
@@ -108,7 +104,6 @@ export class DerivativeCache implements BlobStore {
    * forgets rows whose blob is gone and that were not used since `olderThan`, then evicts down to the cap.
    */
   async sweep(olderThan: Date): Promise<{ orphans: number; adopted: number }> {
-    const { derivatives } = this.transactor.tables;
     let orphans = 0;
     let adopted = 0;
     const seen = new Set<string>();
@@ -117,8 +112,7 @@ export class DerivativeCache implements BlobStore {
         seen.add(blob.key);
         const owner = derivativeOwner(blob.key);
         if (!owner || blob.modifiedAt >= olderThan) continue;
-        const recorded = await this.transactor.reader.select({ key: derivatives.key }).from(derivatives).where(eq(derivatives.key, blob.key)).limit(1);
-        if (recorded.length > 0) continue;
+        if (await this.ledger.has(blob.key)) continue;
         if (await this.record(blob.key, owner, blob.size, blob.modifiedAt.getTime())) adopted++;
         else {
           await this.store.delete(blob.key);
@@ -126,9 +120,8 @@ export class DerivativeCache implements BlobStore {
         }
       }
     }
-    const rows = await this.transactor.reader.select({ key: derivatives.key, lastUsedAt: derivatives.lastUsedAt }).from(derivatives);
-    const forgotten = rows.filter((row) => !seen.has(row.key) && row.lastUsedAt < olderThan.getTime()).map((row) => row.key);
-    if (forgotten.length > 0) await this.transactor.write((db) => db.delete(derivatives).where(inArray(derivatives.key, forgotten)));
+    const uses = await this.ledger.listUses();
+    await this.ledger.forget(uses.filter((row) => !seen.has(row.key) && row.lastUsedAt < olderThan.getTime()).map((row) => row.key));
     await this.evict(undefined);
     return { orphans, adopted };
   }
@@ -138,25 +131,12 @@ export class DerivativeCache implements BlobStore {
     if (this.touched.size === 0) return;
     const touched = [...this.touched];
     this.touched.clear();
-    const { derivatives } = this.transactor.tables;
-    await this.transactor.transaction(async (tx) => {
-      for (const [key, at] of touched) {
-        const entry = (derivativeOwner(key) as DerivativeOwner).entry;
-        const later = sql`CASE WHEN ${derivatives.lastUsedAt} > ${at} THEN ${derivatives.lastUsedAt} ELSE ${at} END`;
-        await tx.update(derivatives).set({ lastUsedAt: later }).where(eq(derivatives.entry, entry));
-      }
-    });
+    await this.ledger.touch(touched.map(([key, at]) => ({ entry: (derivativeOwner(key) as DerivativeOwner).entry, at })));
   }
 
   /** Bytes of derivatives the ledger holds now. */
   async totalBytes(): Promise<number> {
-    return this.usedBytes(this.transactor.reader);
-  }
-
-  private async usedBytes(db: Db): Promise<number> {
-    const { derivatives } = this.transactor.tables;
-    const [row] = await db.select({ bytes: sum(derivatives.bytes) }).from(derivatives);
-    return Number(row?.bytes ?? 0);
+    return this.ledger.usedBytes();
   }
 
   /** Stops the batching timer and writes what it holds. */
@@ -165,62 +145,16 @@ export class DerivativeCache implements BlobStore {
     await this.flushTouches();
   }
 
-  /** Records a stored derivative unless its version is gone; the check and the insert are one transaction. */
-  private async record(key: string, owner: DerivativeOwner, bytes: number, at: number): Promise<boolean> {
-    const { derivatives, fileVersions } = this.transactor.tables;
-    try {
-      return await this.transactor.transaction(async (tx) => {
-        const version = await tx.select({ id: fileVersions.id }).from(fileVersions).where(eq(fileVersions.id, owner.versionId)).limit(1);
-        if (version.length === 0) return false;
-        await tx
-          .insert(derivatives)
-          .values({ key, entry: owner.entry, versionId: owner.versionId, bytes, lastUsedAt: at })
-          .onConflictDoUpdate({ target: derivatives.key, set: { bytes, lastUsedAt: at } });
-        await tx.update(derivatives).set({ lastUsedAt: at }).where(eq(derivatives.entry, owner.entry));
-        return true;
-      });
-    } catch (error) {
-      // On PostgreSQL the version can be deleted between the check and the insert, which its foreign key then refuses.
-      if (isForeignKeyViolation(error)) return false;
-      throw error;
-    }
+  /** Records a stored derivative unless its version is gone. */
+  private record(key: string, owner: DerivativeOwner, bytes: number, at: number): Promise<boolean> {
+    return this.ledger.record({ key, entry: owner.entry, versionId: owner.versionId, bytes }, at);
   }
 
   /** Deletes least recently used entries (except `keep`) until the total is under the cap. */
   private async evict(keep: string | undefined): Promise<void> {
     await this.flushTouches();
     const { maxBytes } = this.options;
-    const { derivatives } = this.transactor.tables;
-    // Chosen and unrecorded in one transaction, so concurrent stores never pick the same victims twice.
-    const { keys, entries, freed, used } = await this.transactor.transaction(
-      async (tx) => {
-      let used = await this.usedBytes(tx);
-      const keys: string[] = [];
-      let entries = 0;
-      let freed = 0;
-      while (used > maxBytes) {
-        const lastUsed = max(derivatives.lastUsedAt);
-        const oldest = await tx
-          .select({ entry: derivatives.entry, bytes: sum(derivatives.bytes) })
-          .from(derivatives)
-          .where(keep === undefined ? undefined : ne(derivatives.entry, keep))
-          .groupBy(derivatives.entry)
-          .orderBy(asc(lastUsed))
-          .limit(EVICTION_BATCH);
-        if (oldest.length === 0) break;
-        for (const victim of oldest) {
-          if (used <= maxBytes) break;
-          const deleted = await tx.delete(derivatives).where(eq(derivatives.entry, victim.entry)).returning({ key: derivatives.key });
-          keys.push(...deleted.map((r) => r.key));
-          used -= Number(victim.bytes);
-          freed += Number(victim.bytes);
-          entries++;
-        }
-      }
-      return { keys, entries, freed, used };
-      },
-      { behavior: 'immediate', locks: ['derivatives:evict'] },
-    );
+    const { keys, entries, freed, used } = await this.ledger.evictOldest(maxBytes, keep);
     if (entries === 0) return;
     this.options.metrics?.evicted(entries, freed);
     for (const key of keys) await this.store.delete(key);

@@ -1,8 +1,5 @@
 import fs from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { readMigrationFiles } from 'drizzle-orm/migrator';
-import { MIGRATIONS_FOLDER } from '../db/client.js';
-import { PG_MIGRATIONS_FOLDER } from '../db/pg/client.js';
 import { DatabaseStatusRepo } from '../db/repos/database-status-repo.js';
 import type { Transactor } from '../db/transactor.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -74,11 +71,10 @@ async function outcomeOf(check: () => Promise<void> | void, failed: string): Pro
  */
 export function createReadinessCheck(deps: ReadinessDeps): () => Promise<Readiness> {
   const timeoutMs = deps.timeoutMs ?? 3000;
-  const shipped = deps.transactor.dialect.name === 'postgres' ? PG_MIGRATIONS_FOLDER : MIGRATIONS_FOLDER;
-  const expected = readMigrationFiles({ migrationsFolder: deps.migrationsFolder ?? shipped }).map((m) => m.hash);
+  const databaseStatus = new DatabaseStatusRepo(deps.transactor);
+  const expected = databaseStatus.shippedMigrationHashes(deps.migrationsFolder);
   const { databaseFile } = deps;
   const opened = databaseFile === undefined ? undefined : fs.statSync(databaseFile);
-  const databaseStatus = new DatabaseStatusRepo(deps.transactor);
 
   const checkDatabase = async () => {
     await withinMs(databaseStatus.ping(), timeoutMs, 'the database');

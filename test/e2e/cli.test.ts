@@ -197,12 +197,14 @@ describe('stowage (the CLI)', () => {
   });
 
   it('ls lists a folder (recursively, by search query, as JSON), url signs, rm deletes', async () => {
-    await cli(['upload', 'photos', '--folder', '/manage', '--no-unique']);
+    expect(await cli(['upload', 'photos', '--folder', '/manage', '--no-unique'])).toMatchObject({ code: 0, stderr: '' });
     const stored = await library('/manage');
+    expect(Object.keys(stored)).toHaveLength(4);
 
     // Two files a page: the listing has to follow the cursor.
     const listed = await cli(['ls', '/manage', '--recursive', '--page-size', '2']);
-    expect(listed.code).toBe(0);
+    // stderr in the comparison: a failure shows the CLI's error line.
+    expect(listed).toMatchObject({ code: 0, stderr: '' });
     const rows = listed.stdout.trim().split('\n').map((line) => line.trim().split(/\s{2,}/));
     expect(rows.map((row) => row[2]).sort()).toEqual(Object.keys(stored).sort());
     expect(rows.every(([id, , filePath]) => stored[filePath as string]?.fileId === id)).toBe(true);
@@ -212,13 +214,13 @@ describe('stowage (the CLI)', () => {
     expect(topPaths.sort()).toEqual(['/manage/photos/c.png', '/manage/photos/notes.txt']);
 
     const searched = await cli(['ls', '/manage', '-r', '--query', 'name = "notes.txt"', '--json']);
-    expect(searched.code).toBe(0);
+    expect(searched).toMatchObject({ code: 0, stderr: '' });
     const found = searched.stdout.trim().split('\n').map((line) => JSON.parse(line) as { filePath: string });
     expect(found.map((f) => f.filePath)).toEqual(['/manage/photos/notes.txt']);
 
     const jpg = stored['/manage/photos/2024/a.jpg']?.fileId as string;
     const signed = await cli(['url', jpg, '--transform', 'w-50', '--expires', '600']);
-    expect(signed.code).toBe(0);
+    expect(signed).toMatchObject({ code: 0, stderr: '' });
     const url = signed.stdout.trim();
     expect(url).toMatch(/\/tr:w-50\/manage\/photos\/2024\/a\.jpg\?ik-t=\d+&ik-s=[0-9a-f]{40}$/);
     const image = await fetch(url.replace('localhost', '127.0.0.1'));

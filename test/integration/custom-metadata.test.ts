@@ -16,15 +16,19 @@ const errorOf = (r: { errors?: { message: string; extensions: Record<string, unk
 
 describe('custom metadata fields', () => {
   it('creates fields of every type and lists them', async () => {
-    const made = await Promise.all([
-      create('brand', 'Brand', { type: 'Text', minLength: 2, maxLength: 20 }),
-      create('notes', 'Notes', { type: 'Textarea' }),
-      create('price', 'Price', { type: 'Number', minValue: 0, maxValue: 1000, isValueRequired: true, defaultValue: 10 }),
-      create('launch', 'Launch date', { type: 'Date', minValue: '2020-01-01', maxValue: '2030-12-31' }),
-      create('onSale', 'On sale', { type: 'Boolean', defaultValue: false }),
-      create('size', 'Size', { type: 'SingleSelect', selectOptions: ['S', 'M', 'L', 42] }),
-      create('colours', 'Colours', { type: 'MultiSelect', selectOptions: ['red', 'green', 'blue'], defaultValue: ['red'] }),
-    ]);
+    // One after the other: the listing is in creation order, and concurrent creations have none to keep.
+    const made = [];
+    for (const [name, label, schema] of [
+      ['brand', 'Brand', { type: 'Text', minLength: 2, maxLength: 20 }],
+      ['notes', 'Notes', { type: 'Textarea' }],
+      ['price', 'Price', { type: 'Number', minValue: 0, maxValue: 1000, isValueRequired: true, defaultValue: 10 }],
+      ['launch', 'Launch date', { type: 'Date', minValue: '2020-01-01', maxValue: '2030-12-31' }],
+      ['onSale', 'On sale', { type: 'Boolean', defaultValue: false }],
+      ['size', 'Size', { type: 'SingleSelect', selectOptions: ['S', 'M', 'L', 42] }],
+      ['colours', 'Colours', { type: 'MultiSelect', selectOptions: ['red', 'green', 'blue'], defaultValue: ['red'] }],
+    ] as const) {
+      made.push(await create(name, label, schema));
+    }
     for (const r of made) expect(r.errors).toBeUndefined();
     expect(made[2]?.data?.createCustomMetadataField.schema).toMatchObject({ type: 'Number', isValueRequired: true, defaultValue: 10, minValue: 0, maxValue: 1000 });
     const list = await t.gql('{ customMetadataFields { name } }');

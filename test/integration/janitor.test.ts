@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { appDatabaseRows, sameDatabaseEnv } from '../helpers/app-database.js';
 import { randomBytesOf } from '../helpers/fixtures.js';
 import { captureLogs, type CapturedLogs } from '../helpers/log-capture.js';
 import { Scrape } from '../helpers/prometheus.js';
@@ -26,8 +26,12 @@ async function start(env: Record<string, string>, logs?: CapturedLogs): Promise<
   return app;
 }
 
-/** A second process on the same data directory (database and blob store), as a second instance would be. */
-const startSecond = (first: TestApp, env: Record<string, string>, logs?: CapturedLogs) => start({ ...env, STOWAGE_DATA_DIR: first.dataDir }, logs);
+/**
+ * A second process on the same data directory (blob store, and database on SQLite) and the same database (on
+ * PostgreSQL: the same schema), as a second instance would be.
+ */
+const startSecond = (first: TestApp, env: Record<string, string>, logs?: CapturedLogs) =>
+  start({ ...env, ...sameDatabaseEnv(first), STOWAGE_DATA_DIR: first.dataDir }, logs);
 
 const janitorRuns = (...logs: CapturedLogs[]) => logs.flatMap((l) => l.records()).filter((r) => r.msg.startsWith('Janitor collected'));
 
@@ -42,15 +46,10 @@ async function plant(file: string, ageMs: number): Promise<void> {
   await fs.utimes(file, at, at);
 }
 
-/** The janitor jobs in the queue, by state. */
-function janitorJobs(t: TestApp): Record<string, number> {
-  const db = new Database(path.join(t.dataDir, 'stowage.db'), { readonly: true });
-  try {
-    const rows = db.prepare(`select status, count(*) as n from jobs where kind = 'janitor' group by status`).all() as { status: string; n: number }[];
-    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
-  } finally {
-    db.close();
-  }
+/** The janitor jobs in the queue, by state, read from the app's database (SQLite or PostgreSQL). */
+async function janitorJobs(t: TestApp): Promise<Record<string, number>> {
+  const rows = await appDatabaseRows<{ status: string; n: number }>(t, `select status, count(*) as n from jobs where kind = 'janitor' group by status`);
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
 describe('janitor', () => {
@@ -125,18 +124,19 @@ describe('janitor', () => {
     const logsB = captureLogs();
     const a = await start(FAST_JANITOR, logsA);
     const b = await startSecond(a, FAST_JANITOR, logsB);
-    await expect.poll(() => janitorJobs(a).done ?? 0, { timeout: 10_000 }).toBeGreaterThanOrEqual(6);
+    await expect.poll(async () => (await janitorJobs(a)).done ?? 0, { timeout: 10_000 }).toBeGreaterThanOrEqual(6);
     for (let i = 0; i < 20; i++) {
-      const jobs = janitorJobs(a);
+      const jobs = await janitorJobs(a);
       expect(jobs.pending ?? 0).toBeLessThanOrEqual(1);
       expect(jobs.running ?? 0).toBeLessThanOrEqual(1);
       await sleep(10);
     }
     await b.app.close();
     await a.app.close();
-    expect(janitorJobs(a)).toMatchObject({ pending: 1 });
-    expect(janitorJobs(a).running).toBeUndefined();
-    expect(janitorJobs(a).dead).toBeUndefined();
+    const left = await janitorJobs(a);
+    expect(left).toMatchObject({ pending: 1 });
+    expect(left.running).toBeUndefined();
+    expect(left.dead).toBeUndefined();
   });
 
   it('deletes nothing when a process starts: a crash leftover waits for the janitor', async () => {
@@ -147,6 +147,6 @@ describe('janitor', () => {
     await t.restart();
     await t.restart();
     expect(await exists(orphan)).toBe(true);
-    expect(janitorJobs(t)).toEqual({ pending: 1 });
+    expect(await janitorJobs(t)).toEqual({ pending: 1 });
   });
 });

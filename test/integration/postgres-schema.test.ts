@@ -48,6 +48,14 @@ describe('the PostgreSQL schema mirrors the SQLite one', () => {
   });
 });
 
+describe('PostgreSQL migrations', () => {
+  it('name no schema, so they create the tables in STOWAGE_DATABASE_SCHEMA (drizzle-kit writes "public". into foreign keys)', () => {
+    for (const file of fs.readdirSync(PG_MIGRATIONS_FOLDER).filter((f) => f.endsWith('.sql'))) {
+      expect(fs.readFileSync(path.join(PG_MIGRATIONS_FOLDER, file), 'utf8'), file).not.toMatch(/"public"\./);
+    }
+  });
+});
+
 describe('STOWAGE_DATABASE_URL', () => {
   it('stops the server with one line naming the unreachable server, never its password, before it listens', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stowage-pg-unreachable-'));

@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
 import { createSqliteTransactor } from '../../src/db/transactor.js';
@@ -9,7 +8,9 @@ import { createReadinessCheck } from '../../src/http/health.js';
 import type { BlobInfo, BlobStore, ByteRange, PutOptions } from '../../src/storage/blob-store.js';
 import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 import type { Readable } from 'node:stream';
+import { appDatabaseRows, executeOnAppDatabase, sqliteFileOf } from '../helpers/app-database.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { onPostgres } from '../helpers/test-database.js';
 
 /** The local store, until `fail` makes every lookup fail as a lost mount or a revoked permission would. */
 class BreakableStore implements BlobStore {
@@ -94,11 +95,11 @@ describe('/healthz and /readyz', () => {
     expect((await readyz(t)).status).toBe(200);
   });
 
-  it('answers 503 naming the database when its file is deleted under the running server', async () => {
+  it.skipIf(onPostgres())(`answers 503 naming the database when its file is deleted under the running server${onPostgres() ? ' (skipped: SQLite only, PostgreSQL keeps no file in the data directory)' : ''}`, async () => {
     const app = await startTestApp();
     try {
       // SQLite keeps writing into the deleted file, and everything written is gone at the next start.
-      await fs.rm(path.join(app.dataDir, 'stowage.db'));
+      await fs.rm(sqliteFileOf(app));
       const ready = await readyz(app);
       expect(ready.status).toBe(503);
       expect(ready.body).toMatchObject({ status: 'not ready', failing: ['database'], checks: { database: 'the database file was deleted or replaced while in use', blobStore: 'ok' } });
@@ -112,10 +113,10 @@ describe('/healthz and /readyz', () => {
   it('answers 503 naming the migrations when the database lacks one (restored from an older backup)', async () => {
     const app = await startTestApp();
     try {
-      const sqlite = new Database(path.join(app.dataDir, 'stowage.db'));
-      sqlite.prepare('delete from __drizzle_migrations where created_at = (select max(created_at) from __drizzle_migrations)').run();
-      const total = (sqlite.prepare('select count(*) as n from __drizzle_migrations').get() as { n: number }).n + 1;
-      sqlite.close();
+      // drizzle's record of applied migrations: in the data directory's file, or in the app's schema on PostgreSQL.
+      await executeOnAppDatabase(app, 'delete from __drizzle_migrations where created_at = (select max(created_at) from __drizzle_migrations)');
+      const [applied] = await appDatabaseRows<{ n: number }>(app, 'select count(*) as n from __drizzle_migrations');
+      const total = Number(applied?.n) + 1;
       const ready = await readyz(app);
       expect(ready.status).toBe(503);
       expect(ready.body).toEqual({

@@ -7,7 +7,8 @@ import { resolveFfmpegPaths } from '../../src/analysis/binaries.js';
 import { makeJpeg, randomBytesOf } from '../helpers/fixtures.js';
 import { makeMp4 } from '../helpers/media-files.js';
 import { startOriginServer } from '../helpers/origin-server.js';
-import { startTestApp, type TestApp, UPLOAD_MUTATION } from '../helpers/test-app.js';
+import { Scrape } from '../helpers/prometheus.js';
+import { basicAuth, startTestApp, type TestApp, UPLOAD_MUTATION } from '../helpers/test-app.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const LIMIT = 10_000;
@@ -117,14 +118,22 @@ describe('pre-transformation at upload', () => {
       const big = await sharp({ create: { width: 3000, height: 3000, channels: 3, background: '#446688' } }).png().toBuffer();
       const stored = await app.upload(UPLOAD_MUTATION, { file: null, fileName: 'big.png' }, { path: 'variables.file', data: big, filename: 'big.png' });
       const url = stored.data?.uploadFile.url as string;
-      const renders = [1, 2].map((i) => fetch(`${url}?tr=w-6000,h-6000,bl-${40 + i},f-png`).then((r) => r.arrayBuffer()));
-      // The second render is queued once a third one is turned away. Each probe is a new transformation: a probe
-      // that got through before the queue filled is cached, and cached derivatives never queue.
-      let probe = 0;
-      await expect.poll(async () => (await fetch(`${url}?tr=w-${10 + ++probe},bl-3`)).status, { timeout: 20_000 }).toBe(503);
+      // Requests on separate connections can reach the queue in any order (on PostgreSQL each one awaits its lookups
+      // first), so each render is sent only once the one before it holds its place, as /metrics shows.
+      const imageQueue = async () => {
+        const scrape = Scrape.parse(await (await fetch(`${app.url}/metrics`, { headers: { authorization: basicAuth() } })).text());
+        return { running: scrape.value('stowage_render_queue_depth', { queue: 'image', state: 'running' }), waiting: scrape.value('stowage_render_queue_depth', { queue: 'image', state: 'waiting' }) };
+      };
+      const render = (i: number) => fetch(`${url}?tr=w-6000,h-6000,bl-${40 + i},f-png`).then(async (r) => (await r.arrayBuffer(), r.status));
+      const renders = [render(1)];
+      await expect.poll(imageQueue, { interval: 10, timeout: 10_000 }).toEqual({ running: 1, waiting: 0 });
+      renders.push(render(2));
+      await expect.poll(imageQueue, { interval: 10, timeout: 10_000 }).toEqual({ running: 1, waiting: 1 });
+      // The waiting place is taken: a delivery that needs a render is turned away.
+      expect((await fetch(`${url}?tr=w-11,bl-3`)).status).toBe(503);
       const res = await app.upload(PRE_MUTATION, { file: null, fileName: 'pre.jpg', pre: 'w-20,h-20' }, { path: 'variables.file', data: await makeJpeg(64, 64), filename: 'pre.jpg' });
       expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'TOO_MANY_TRANSFORMATIONS', parameter: 'transformation' });
-      await Promise.all(renders);
+      expect(await Promise.all(renders)).toEqual([200, 200]);
       const later = await app.upload(PRE_MUTATION, { file: null, fileName: 'pre.jpg', pre: 'w-20,h-20' }, { path: 'variables.file', data: await makeJpeg(64, 64), filename: 'pre.jpg' });
       expect(later.data?.uploadFile).toMatchObject({ width: 20, height: 20 });
     } finally {

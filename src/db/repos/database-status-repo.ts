@@ -1,4 +1,7 @@
 import { sql } from 'drizzle-orm';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
+import { MIGRATIONS_FOLDER } from '../client.js';
+import { PG_MIGRATIONS_FOLDER } from '../pg/client.js';
 import type { Transactor } from '../transactor.js';
 
 /** What readiness asks of the database itself: that it answers, and which migrations it has applied. */
@@ -8,6 +11,12 @@ export class DatabaseStatusRepo {
   /** Runs a trivial query. @throws whatever the driver throws when the database cannot answer */
   async ping(): Promise<void> {
     await this.transactor.rows(this.transactor.reader, sql`select 1`);
+  }
+
+  /** The hashes of the migrations this version ships for the database's dialect (or in `folder`). */
+  shippedMigrationHashes(folder?: string): string[] {
+    const shipped = this.transactor.dialect.name === 'postgres' ? PG_MIGRATIONS_FOLDER : MIGRATIONS_FOLDER;
+    return readMigrationFiles({ migrationsFolder: folder ?? shipped }).map((m) => m.hash);
   }
 
   /** The hashes drizzle recorded for each migration it applied. */

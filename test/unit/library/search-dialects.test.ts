@@ -10,8 +10,10 @@ import { postgresDialect } from '../../../src/db/dialect/postgres.js';
 import { sqliteDialect } from '../../../src/db/dialect/sqlite.js';
 import * as schema from '../../../src/db/schema.js';
 import { type AITag, type CustomFieldSchema, type CustomMetadataFieldRow, fileVersions, files, folders } from '../../../src/db/schema.js';
-import { fileKeyset, folderKeyset, type Keyset, type ListAssetsOptions, listAssets, type Position, type SortKey } from '../../../src/library/list-assets.js';
-import { compileSearch } from '../../../src/library/search/compile-search.js';
+import { fileKeyset, folderKeyset, type Keyset } from '../../../src/db/repos/asset-listing-repo.js';
+import { compileSearch } from '../../../src/db/search/compile-search.js';
+import { type ListAssetsOptions, listAssets } from '../../../src/library/list-assets.js';
+import type { Position, SortKey } from '../../../src/library/listing-order.js';
 import { parseSearchQuery } from '../../../src/library/search/parse-search-query.js';
 import { createScratchDatabase, pgLiteral, postgresUnavailable, type ScratchDatabase } from './psql.js';
 

@@ -1,9 +1,9 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { Comparison, JsonScalar, SqlDialect, SqlExpr } from '../../db/dialect/dialect.js';
-import { type CustomMetadataFieldRow, fileVersions, folders } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
-import { parseIsoDate } from '../custom-field-schema.js';
-import type { Condition, Literal, Operator, SearchExpr } from './search-ast.js';
+import { parseIsoDate } from '../../library/custom-field-schema.js';
+import type { Condition, Literal, Operator, SearchExpr } from '../../library/search/search-ast.js';
+import type { Comparison, JsonScalar, SqlDialect, SqlExpr } from '../dialect/dialect.js';
+import { type CustomMetadataFieldRow, fileVersions, folders } from '../schema.js';
 
 export interface SearchContext {
   /** The database's SQL dialect. */
