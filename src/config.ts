@@ -88,6 +88,21 @@ const envSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'STOWAGE_DATABASE_SCHEMA must be a lowercase PostgreSQL identifier (letters, digits, _), e.g. stowage')
     .default('public'),
+  STOWAGE_MULTI_INSTANCE: z.enum(['true', 'false'], { message: 'STOWAGE_MULTI_INSTANCE must be true or false' }).default('false'),
+  STOWAGE_REDIS_URL: z.string().refine(isRedisUrl, 'STOWAGE_REDIS_URL must be a redis:// or rediss:// URL with an optional database number, e.g. redis://user:password@host:6379/0').optional(),
+  STOWAGE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'STOWAGE_REDIS_PREFIX must be 1 to 100 letters, digits or . _ : -, e.g. stowage-staging:').optional(),
+  STOWAGE_S3_BUCKET: z.string().regex(/^[^\s/]+$/, 'STOWAGE_S3_BUCKET must be a bucket name (no spaces or slashes), e.g. stowage-media').optional(),
+  STOWAGE_S3_ENDPOINT: z
+    .string()
+    .url('STOWAGE_S3_ENDPOINT must be an absolute http(s) URL, e.g. http://minio.internal:9000')
+    .refine((u) => /^https?:\/\//i.test(u), 'STOWAGE_S3_ENDPOINT must use http or https')
+    .optional(),
+  STOWAGE_S3_REGION: z.string().min(1).default('us-east-1'),
+  STOWAGE_S3_FORCE_PATH_STYLE: z.enum(['true', 'false'], { message: 'STOWAGE_S3_FORCE_PATH_STYLE must be true or false' }).default('false'),
+  STOWAGE_S3_PREFIX: z
+    .string()
+    .refine(isKeyPrefix, 'STOWAGE_S3_PREFIX must be key segments of letters, digits, . _ - separated by / with no leading slash, e.g. stowage/media')
+    .optional(),
 });
 
 export interface Config {
@@ -127,10 +142,32 @@ export interface Config {
   readonly janitor: { readonly intervalMs: number; readonly graceMs: number };
   /** Where the metadata lives: SQLite in the data directory (the default), or the PostgreSQL database at `url`. */
   readonly database: DatabaseConfig;
+  /** Redis pub/sub for live events across instances; `undefined`: the in-process bus (one instance). */
+  readonly redis: RedisConfig | undefined;
+  /** Where file bytes live: files under `blobs/` in the data directory (the default), or an S3 bucket. */
+  readonly blobStore: BlobStoreConfig;
 }
+
+/**
+ * Local disk in the data directory, or an S3(-compatible) bucket: `endpoint` unset means AWS; `prefix` (no leading or
+ * trailing slash, `''` for none) is put before every key. Credentials come from the AWS SDK's default chain.
+ */
+export type BlobStoreConfig =
+  | { readonly kind: 'local' }
+  | { readonly kind: 's3'; readonly bucket: string; readonly endpoint: string | undefined; readonly region: string; readonly forcePathStyle: boolean; readonly prefix: string };
 
 /** SQLite in the data directory, or PostgreSQL at `url` with Stowage's tables in `schema`. */
 export type DatabaseConfig = { readonly kind: 'sqlite' } | { readonly kind: 'postgres'; readonly url: string; readonly schema: string };
+
+/**
+ * The Redis server live events go through, and what its channel names start with: `STOWAGE_REDIS_PREFIX`, else
+ * `stowage:<db>:`. Redis pub/sub ignores the database number, so putting it in the channel names is what keeps
+ * deployments on different databases of one server from hearing each other.
+ */
+export interface RedisConfig {
+  readonly url: string;
+  readonly channelPrefix: string;
+}
 
 /** What one ffmpeg video render may take: frames of at most `maxOutputPixels`, `memoryBytes` of address space. */
 export interface VideoRenderLimits {
@@ -145,6 +182,16 @@ export class ConfigError extends Error {
   }
 }
 
+/** `redis://[user:password@]host[:port][/db]` or `rediss://…`: a host, and a path that is a database number or empty. */
+function isRedisUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return ['redis:', 'rediss:'].includes(url.protocol) && url.hostname !== '' && /^\/?(\d+)?$/.test(url.pathname);
+  } catch {
+    return false;
+  }
+}
+
 function isPostgresUrl(value: string): boolean {
   try {
     return ['postgres:', 'postgresql:'].includes(new URL(value).protocol);
@@ -153,8 +200,21 @@ function isPostgresUrl(value: string): boolean {
   }
 }
 
+/** `media`, `tenants/a/media/` (a trailing slash is dropped): segments of `[A-Za-z0-9._-]`, none `.` or `..`. */
+function isKeyPrefix(value: string): boolean {
+  const segments = value.replace(/\/$/, '').split('/');
+  return segments.every((s) => /^[A-Za-z0-9._-]+$/.test(s) && s !== '.' && s !== '..');
+}
+
+/** The S3 variables set without `STOWAGE_S3_BUCKET`, which would silently do nothing. */
+const S3_SETTINGS = ['STOWAGE_S3_ENDPOINT', 'STOWAGE_S3_REGION', 'STOWAGE_S3_FORCE_PATH_STYLE', 'STOWAGE_S3_PREFIX'] as const;
+
 /** The database a (validated) `STOWAGE_DATABASE_URL` selects: PostgreSQL when set, SQLite when not. Pure. */
 export const databaseConfigOf = (url: string | undefined, schema = 'public'): DatabaseConfig => (url ? { kind: 'postgres', url, schema } : { kind: 'sqlite' });
+
+/** The Redis a (validated) `STOWAGE_REDIS_URL` selects, with its channel prefix; none when unset. Pure. */
+export const redisConfigOf = (url: string | undefined, prefix?: string): RedisConfig | undefined =>
+  url ? { url, channelPrefix: prefix ?? `stowage:${Number(new URL(url).pathname.slice(1) || 0)}:` } : undefined;
 
 function splitList(value: string | undefined): string[] {
   return (value ?? '')
@@ -167,6 +227,22 @@ function splitList(value: string | undefined): string[] {
  * Builds the typed configuration from environment variables. Pure: reads only `env`.
  * @throws ConfigError listing every bad variable with what was expected.
  */
+/**
+ * What several instances must share, and so must not keep per process: the metadata (PostgreSQL), the blobs (S3),
+ * live events (Redis), and the secrets every instance must agree on (otherwise each would generate its own into its
+ * data directory). One problem line per missing setting. Pure.
+ */
+export function multiInstanceProblems(env: Readonly<Record<string, string | undefined>>): string[] {
+  const required: [name: string, why: string][] = [
+    ['STOWAGE_DATABASE_URL', 'the metadata must be in PostgreSQL (SQLite is one process on one disk)'],
+    ['STOWAGE_S3_BUCKET', 'the files must be in an S3 bucket (the local disk is one machine)'],
+    ['STOWAGE_REDIS_URL', 'live events must go through Redis (the in-process bus reaches one instance)'],
+    ['STOWAGE_PRIVATE_KEY', 'every instance must accept the same API key (a generated one lives in one data directory)'],
+    ['STOWAGE_WEBHOOK_SECRET', 'every instance must sign webhooks with the same secret (a generated one lives in one data directory)'],
+  ];
+  return required.filter(([name]) => !env[name]).map(([name, why]) => `STOWAGE_MULTI_INSTANCE=true needs ${name}: ${why}`);
+}
+
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(present);
@@ -179,7 +255,24 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const e = parsed.data;
+  if (e.STOWAGE_MULTI_INSTANCE === 'true') {
+    const missing = multiInstanceProblems(present);
+    if (missing.length) throw new ConfigError(missing);
+  }
   const database = databaseConfigOf(e.STOWAGE_DATABASE_URL, e.STOWAGE_DATABASE_SCHEMA);
+  if (e.STOWAGE_REDIS_PREFIX && !e.STOWAGE_REDIS_URL) throw new ConfigError(['STOWAGE_REDIS_PREFIX set without STOWAGE_REDIS_URL: set the Redis URL to share live events between instances, or unset it']);
+  const strayS3 = S3_SETTINGS.filter((name) => present[name] !== undefined);
+  if (!e.STOWAGE_S3_BUCKET && strayS3.length) throw new ConfigError([`${strayS3.join(', ')} set without STOWAGE_S3_BUCKET: set the bucket to store files in S3, or unset them`]);
+  const blobStore: BlobStoreConfig = e.STOWAGE_S3_BUCKET
+    ? {
+        kind: 's3',
+        bucket: e.STOWAGE_S3_BUCKET,
+        endpoint: e.STOWAGE_S3_ENDPOINT,
+        region: e.STOWAGE_S3_REGION,
+        forcePathStyle: e.STOWAGE_S3_FORCE_PATH_STYLE === 'true',
+        prefix: (e.STOWAGE_S3_PREFIX ?? '').replace(/\/$/, ''),
+      }
+    : { kind: 'local' };
   const plan = PLAN_LIMITS[e.STOWAGE_PLAN];
   const allowlist = splitList(e.STOWAGE_URL_ALLOWLIST);
   const badAllow = allowlist.filter((entry) => !isValidAllowEntry(entry));
@@ -237,6 +330,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdown: { timeoutMs: e.STOWAGE_SHUTDOWN_TIMEOUT_MS },
     janitor: { intervalMs: e.STOWAGE_JANITOR_INTERVAL_MS, graceMs: e.STOWAGE_JANITOR_GRACE_MS },
     database,
+    redis: redisConfigOf(e.STOWAGE_REDIS_URL, e.STOWAGE_REDIS_PREFIX),
+    blobStore,
   };
 }
 

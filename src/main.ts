@@ -2,6 +2,7 @@ import os from 'node:os';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { PostgresStartError } from './db/pg/client.js';
+import { RedisStartError } from './events/redis-event-bus.js';
 
 // Files Stowage creates are its own: modes are also set explicitly, this covers what libraries create.
 process.umask(0o077);
@@ -30,8 +31,8 @@ let app: Awaited<ReturnType<typeof createApp>>;
 try {
   app = await createApp(config);
 } catch (error) {
-  // PostgreSQL unreachable, or a migration failed: already one line that names the server but not its password.
-  if (!(error instanceof PostgresStartError)) throw error;
+  // PostgreSQL or Redis unreachable, or a migration failed: already one line that names the server, not its password.
+  if (!(error instanceof PostgresStartError || error instanceof RedisStartError)) throw error;
   process.stderr.write(`${error.message}\n`);
   process.exit(1);
 }

@@ -7,7 +7,8 @@ import { openPostgres } from '../db/pg/client.js';
 import { createPostgresTransactor } from '../db/pg/transactor.js';
 import { createSqliteTransactor, type Transactor } from '../db/transactor.js';
 import { DerivativeCache } from '../delivery/derivative-cache.js';
-import { createEventBus, type EventBus } from '../events/pubsub.js';
+import { openEventBus } from '../events/open-event-bus.js';
+import type { EventBus } from '../events/pubsub.js';
 import { createModelHosts, type ModelHosts } from '../extensions/model-hosts.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import { DatabaseJobQueue } from '../jobs/database-job-queue.js';
@@ -15,14 +16,14 @@ import { createLogger, type Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { resolvePrivateKeys, resolveWebhookSecret } from '../private-key.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { LocalBlobStore } from '../storage/local-blob-store.js';
+import { openBlobStore } from '../storage/open-blob-store.js';
 import { ensurePrivateDir } from '../storage/private-files.js';
 
 /** The parts of the infrastructure a caller (a test, a benchmark) may bring instead of having them opened. */
 export interface InfrastructureOverrides {
   store?: BlobStore;
   logger?: Logger;
-  /** The live event bus; in-memory by default (share one to connect several apps, as Redis would). */
+  /** The live event bus; by default Redis when `STOWAGE_REDIS_URL` is set, else in-memory (share one to connect several apps). */
   bus?: EventBus;
   /**
    * An already-open, migrated database on a file (as `openDatabase` returns it), used instead of `stowage.db` in
@@ -81,8 +82,13 @@ export async function createInfrastructure(config: Config, overrides: Infrastruc
   // Resolved before anything is opened: a missing ffmpeg build fails the start with nothing to close.
   const ffmpeg = resolveFfmpegPaths({ STOWAGE_FFMPEG_PATH: config.analysis.ffmpegPath, STOWAGE_FFPROBE_PATH: config.analysis.ffprobePath });
   const metrics = createMetrics();
-  const { transactor, databaseFile, closeDb } = await openMetadataDatabase(config, overrides.db);
-  const store = overrides.store ?? new LocalBlobStore(path.join(config.dataDir, 'blobs'));
+  // Before the database: an unreachable Redis fails the start with nothing else to close.
+  const events = overrides.bus ? { bus: overrides.bus, close: async () => {} } : await openEventBus(config, log);
+  const { transactor, databaseFile, closeDb } = await openMetadataDatabase(config, overrides.db).catch(async (error: unknown) => {
+    await events.close();
+    throw error;
+  });
+  const store = overrides.store ?? openBlobStore(config);
   // Derivatives are stored and found through the cache, which bounds them and drops those of deleted versions.
   const derived = new DerivativeCache(transactor, store, { maxBytes: config.derivativeCache.maxBytes, log, metrics: metrics.derivativeCache, clock });
   const modelHosts = createModelHosts();
@@ -97,7 +103,7 @@ export async function createInfrastructure(config: Config, overrides: Infrastruc
     databaseFile,
     store,
     derived,
-    bus: overrides.bus ?? createEventBus(),
+    bus: events.bus,
     queue: overrides.queue ?? new DatabaseJobQueue(transactor, () => clock.now()),
     modelHosts,
     ffmpeg,
@@ -107,6 +113,7 @@ export async function createInfrastructure(config: Config, overrides: Infrastruc
       await derived.close();
       await transactor.close();
       await closeDb();
+      await events.close();
     },
   };
 }

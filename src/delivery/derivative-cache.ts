@@ -5,7 +5,7 @@ import type { Transactor } from '../db/transactor.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { BlobInfo, BlobStore, ByteRange, PutOptions } from '../storage/blob-store.js';
-import { DERIVATIVE_PREFIXES, type DerivativeOwner, derivativeOwner } from './derivative.js';
+import { DERIVATIVE_PREFIXES, type DerivativeOwner, derivativeOwner } from '../storage/blob-keys.js';
 
 export interface DerivativeCacheOptions {
   /** Most bytes of derivatives kept; the least recently used go first. */

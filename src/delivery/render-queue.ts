@@ -2,6 +2,7 @@ import type { Limiter } from '../analysis/concurrency.js';
 import { AppError, isAppError } from '../errors.js';
 import { type Clock, systemClock } from '../clock.js';
 import { timed } from '../metrics/stopwatch.js';
+import { THUMBNAILS_PREFIX } from '../storage/blob-keys.js';
 
 /** What a render makes: a delivered image or video, or a library thumbnail (rendered in the image slots). */
 export type RenderKind = 'image' | 'video' | 'thumbnail';
@@ -35,9 +36,6 @@ interface Shared {
 
 const MAX_REMEMBERED_FAILURES = 1000;
 
-/** Thumbnails share the image slots; their keys (see ThumbnailMaker) tell them apart. */
-const THUMBNAIL_KEY_PREFIX = 'thumbnails/';
-
 /**
  * Where derivatives are computed: one computation per key at a time (concurrent identical requests share it),
  * at most the limiter's number at once, at most `maxQueued` waiting. A request waits at most `waitMs`; past that
@@ -69,7 +67,8 @@ export class RenderQueue {
   }
 
   run<T>(key: string, make: () => Promise<T>): Promise<T> {
-    const kind: RenderKind = key.startsWith(THUMBNAIL_KEY_PREFIX) ? 'thumbnail' : (this.options.kind ?? 'image');
+    // Thumbnails share the image slots; their keys tell them apart.
+    const kind: RenderKind = key.startsWith(THUMBNAILS_PREFIX) ? 'thumbnail' : (this.options.kind ?? 'image');
     const { inFlight, failures } = this.shared;
     const failed = failures.get(key);
     if (failed && failed.until > this.now()) return Promise.reject(failed.error);

@@ -7,6 +7,7 @@ import { redactProcessOutput } from '../analysis/redact-output.js';
 import { extractVideoFrame } from '../analysis/video-frame.js';
 import type { FileVersionRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import { thumbnailKey } from '../storage/blob-keys.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { withLocalFile } from '../storage/local-file.js';
 import type { RenderQueue } from './render-queue.js';
@@ -50,7 +51,7 @@ export class ThumbnailMaker {
    * @throws AppError BAD_REQUEST when the picture is over the pixel limit or cannot be decoded.
    */
   async thumbnailOf(version: FileVersionRow): Promise<string> {
-    const key = `thumbnails/${version.id}.webp`;
+    const key = thumbnailKey(version.id);
     if (await this.store.stat(key)) return key;
     return this.queue.run(key, () => this.make(version, key));
   }

@@ -9,7 +9,8 @@ import { assertEncodable, assertWithinPixelLimit, predictStepSizes } from '../tr
 import { chooseFormat, renderImage } from '../transform/render-image.js';
 import { VIDEO_ONLY } from '../transform/render-video.js';
 import { invalidTransformation, printTransformation, type TransformPlan } from '../transform/transform-plan.js';
-import { type Derivative, derivativeKey, derivativeMime } from './derivative.js';
+import { derivativeKey } from '../storage/blob-keys.js';
+import { type Derivative, derivativeMime } from './derivative.js';
 import type { RenderQueue } from './render-queue.js';
 
 /** @throws BAD_REQUEST naming the first video-only parameter in an image's plan. */

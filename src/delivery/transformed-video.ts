@@ -19,7 +19,8 @@ import { invalidTransformation, printTransformation, type TransformPlan, type Tr
 import { assertVideoPlanWithinLimit, assertVideoWithinPixelLimit } from '../transform/video-limits.js';
 import type { RenderQueue } from './render-queue.js';
 import { streamFolder } from './stream-access.js';
-import { type Derivative, derivativeKey, derivativeMime } from './derivative.js';
+import { derivativeKey, streamPackageKey } from '../storage/blob-keys.js';
+import { type Derivative, derivativeMime } from './derivative.js';
 
 export interface TransformedVideosOptions {
   ffmpeg: FfmpegRun;
@@ -128,7 +129,7 @@ export class TransformedVideos {
     const heights = step.sr;
     for (const rendition of planRenditions(heights, this.sourceOf(version))) assertVideoWithinPixelLimit(rendition, this.options.maxOutputPixels);
     const token = this.streamToken(version.id, heights, protocol);
-    const key = this.packageKey(version.id, token, MASTER_MANIFEST[protocol]);
+    const key = streamPackageKey(version.id, token, MASTER_MANIFEST[protocol]);
     const derivative = { key, mime: derivativeMime(key), token };
     await this.cached(key, async () => {
       const folder = streamFolder(version.id, token);
@@ -138,7 +139,7 @@ export class TransformedVideos {
         );
         // The master last: once it exists, every file it names does too.
         for (const name of names.filter((n) => n !== MASTER_MANIFEST[protocol])) {
-          await this.store.put(this.packageKey(version.id, token, name), createReadStream(path.join(dir, name)));
+          await this.store.put(streamPackageKey(version.id, token, name), createReadStream(path.join(dir, name)));
         }
         await this.store.put(key, createReadStream(path.join(dir, MASTER_MANIFEST[protocol])));
       });
@@ -151,11 +152,7 @@ export class TransformedVideos {
   streamFileKey(versionId: string, token: string, name: string): string | undefined {
     if (!/^[a-f0-9]{32}$/.test(token) || !/^[A-Za-z0-9_-]+\.(m3u8|mpd|m4s|mp4)$/.test(name) || !/^[A-Za-z0-9_-]+$/.test(versionId)) return undefined;
     if (Object.values(MASTER_MANIFEST).includes(name)) return undefined;
-    return this.packageKey(versionId, token, name);
-  }
-
-  private packageKey(versionId: string, token: string, name: string): string {
-    return `derived/${versionId}/abs-${token}/${name}`;
+    return streamPackageKey(versionId, token, name);
   }
 
   private sourceOf(version: FileVersionRow, file = ''): VideoSource {

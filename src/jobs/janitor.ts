@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type Clock, systemClock } from '../clock.js';
 import type { DerivativeCache } from '../delivery/derivative-cache.js';
 import type { Logger } from '../logger.js';
+import { ORIGINALS_PREFIX } from '../storage/blob-keys.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { defineJobKind, type PayloadOf } from './job-kind.js';
 import type { JobOutbox } from './job-outbox.js';
@@ -67,7 +68,7 @@ export class Janitor {
     const olderThan = new Date(at - graceMs);
     const temp = await store.sweepIncomplete(olderThan);
     let orphan = 0;
-    for await (const blob of store.list('files/')) {
+    for await (const blob of store.list(ORIGINALS_PREFIX)) {
       if (blob.modifiedAt < olderThan && !(await files.hasBlobKey(blob.key))) {
         await store.delete(blob.key);
         orphan++;

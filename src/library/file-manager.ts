@@ -3,6 +3,7 @@ import type { Transactor } from '../db/transactor.js';
 import { FileRepo, type FileTxQueries, type FileView, type VersionBlob } from '../db/repos/file-repo.js';
 import type { FileVersionRow, FolderRow } from '../db/schema.js';
 import { AppError, badRequest, fileNotFound, versionNotFound } from '../errors.js';
+import { derivativesOf, thumbnailKey } from '../storage/blob-keys.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { formatCoordinates, joinFilePath, normalizeFolder, normalizeTags, parseCustomCoordinates, sanitizeFileName } from '../upload/naming.js';
 import type { FileEventType, LibraryEvents } from '../events/library-events.js';
@@ -95,8 +96,8 @@ export class FileManager {
   private async deleteBlobs(versions: VersionBlob[]): Promise<void> {
     for (const v of versions) {
       await this.store.delete(v.blobKey);
-      await this.store.delete(`thumbnails/${v.id}.webp`);
-      for await (const derived of this.store.list(`derived/${v.id}/`)) await this.store.delete(derived.key);
+      await this.store.delete(thumbnailKey(v.id));
+      for await (const derived of this.store.list(derivativesOf(v.id))) await this.store.delete(derived.key);
     }
   }
 

@@ -7,7 +7,6 @@ import type { RenderQueue } from '../delivery/render-queue.js';
 import { assertImagePlan } from '../delivery/transformed-image.js';
 import { AppError, fileTooLarge, isAppError } from '../errors.js';
 import { type BlobStore, BlobTooLargeError } from '../storage/blob-store.js';
-import { withLocalFile } from '../storage/local-file.js';
 import type { FaceFinder } from '../transform/face-finder.js';
 import { renderImage } from '../transform/render-image.js';
 import { assertWithinPixelLimit, predictStepSizes, type Size } from '../transform/output-size.js';
@@ -15,6 +14,7 @@ import type { TransformPlan } from '../transform/transform-plan.js';
 import { type DetectedType, detectType, SNIFF_BYTES } from './detect-type.js';
 import { assertTypeAllowed } from './type-policy.js';
 import { preTransformFailed } from './upload-transformation.js';
+import { type SpooledBlob, spoolWhilePutting } from './spool.js';
 
 export interface PreTransformDeps {
   store: BlobStore;
@@ -27,6 +27,8 @@ export interface PreTransformDeps {
 /** The uploaded image, already stored under `blobKey`. */
 export interface StoredUpload {
   blobKey: string;
+  /** A local file holding the stored bytes (see `spoolWhilePutting`): read instead of the store. */
+  localFile: string;
   type: DetectedType;
   sha256: string;
   fileName: string;
@@ -47,12 +49,13 @@ const asUploadError = (error: unknown) =>
  * Replaces the stored image with its pre-transformation (ImageKit applies `pre` before storing). The plan's output
  * is checked against STOWAGE_MAX_IMAGE_PIXELS before decoding; the render waits for an image render slot; the result
  * obeys the file size limit like any upload (sharp hands over its encoded output whole, so the limit is applied to
- * that buffer before a byte of it is written).
+ * that buffer before a byte of it is written). The original is read from `upload.localFile`, never from the store;
+ * the result is stored with a local copy of its own, which the caller releases (and the original's).
  * @throws BAD_REQUEST (transformation) when it cannot be applied, FILE_TOO_LARGE (file) when the result is over the
  * limit, TOO_MANY_TRANSFORMATIONS / TRANSFORMATION_TIMEOUT when no render slot frees in time; the caller then
  * deletes the blob.
  */
-export async function preTransformImage(deps: PreTransformDeps, upload: StoredUpload, pre: { value: string; plan: TransformPlan }): Promise<{ size: number; sha256: string; type: DetectedType }> {
+export async function preTransformImage(deps: PreTransformDeps, upload: StoredUpload, pre: { value: string; plan: TransformPlan }): Promise<{ stored: SpooledBlob; sha256: string; type: DetectedType }> {
   const { store, config } = deps;
   const { type } = upload;
   if (type.ext === 'svg' || type.ext === 'heic' || type.ext === 'heif') {
@@ -61,14 +64,14 @@ export async function preTransformImage(deps: PreTransformDeps, upload: StoredUp
   const maxPixels = config.limits.maxImagePixels;
   try {
     assertImagePlan(pre.plan);
-    const source = await withLocalFile(store, upload.blobKey, displayedSize);
+    const source = await displayedSize(upload.localFile);
     assertWithinPixelLimit(predictStepSizes(source, pre.plan, { maxInputPixels: maxPixels }), maxPixels);
   } catch (error) {
     throw preTransformFailed(error);
   }
   // Read inside the slot, so uploads waiting for one do not each hold their original in memory.
   const render = async () => {
-    const original = await withLocalFile(store, upload.blobKey, (file) => fs.readFile(file));
+    const original = await fs.readFile(upload.localFile);
     try {
       return await renderImage(original, pre.plan, { accept: '', originalFormat: type.ext ?? 'png', customCoordinates: null, maxInputPixels: maxPixels, findFaces: deps.findFaces });
     } catch (error) {
@@ -82,8 +85,8 @@ export async function preTransformImage(deps: PreTransformDeps, upload: StoredUp
   assertTypeAllowed(renderedType.mime, config.types);
   const maxBytes = config.limits.maxFileBytes;
   try {
-    const { size } = await store.put(upload.blobKey, Readable.from([rendered.data]), { maxBytes });
-    return { size, sha256: createHash('sha256').update(rendered.data).digest('hex'), type: renderedType };
+    const stored = await spoolWhilePutting(store, upload.blobKey, Readable.from([rendered.data]), { maxBytes });
+    return { stored, sha256: createHash('sha256').update(rendered.data).digest('hex'), type: renderedType };
   } catch (error) {
     throw error instanceof BlobTooLargeError ? fileTooLarge(maxBytes) : error;
   }

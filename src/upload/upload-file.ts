@@ -8,7 +8,7 @@ import type { CustomFieldService } from '../library/custom-fields.js';
 import { assertValidCustomMetadata, completeCustomMetadata } from '../library/custom-metadata-values.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { ByteLimit } from '../storage/byte-limit.js';
-import { withLocalFile } from '../storage/local-file.js';
+import { originalKey } from '../storage/blob-keys.js';
 import { commitVersion, fileAlreadyExists, MAX_VERSIONS, VersionSupersededError, versionLimitReached } from './commit.js';
 import { type DetectedType, detectType, SNIFF_BYTES } from './detect-type.js';
 import { HeadCapture } from './head-capture.js';
@@ -29,6 +29,7 @@ import { isUrl, openSource } from './source.js';
 import { assertTransformationFits } from './upload-transformation.js';
 import { preTransformImage } from './pre-transform-image.js';
 import type { RenderQueue } from '../delivery/render-queue.js';
+import { type SpooledBlob, spoolWhilePutting } from './spool.js';
 
 export interface UploadDeps {
   transactor: Transactor;
@@ -66,7 +67,8 @@ const sourceKindOf = (file: FileSource): UploadSourceKind => {
   return isUrl(file.value.trim()) ? 'url' : 'base64';
 };
 
-export const blobKeyFor = (versionId: string) => `files/${versionId}`;
+/** The key of a version's original (the layout lives in `src/storage/blob-keys.ts`; this name is kept for its importers). */
+export const blobKeyFor = originalKey;
 
 /** The size limit for a file of `type` (STOWAGE_MAX_VIDEO_SIZE for videos, STOWAGE_MAX_FILE_SIZE otherwise). */
 const maxBytesOf = (config: Config, type: DetectedType) => (type.isVideo ? config.limits.maxVideoBytes : config.limits.maxFileBytes);
@@ -94,8 +96,10 @@ export async function uploadFile(deps: UploadDeps, params: UploadParams): Promis
 
 /**
  * Validates, streams the bytes (counted by `limit`) into the blob store under a fresh key while detecting the type,
- * enforcing the type policy and size limit and hashing, analyses the stored bytes, then commits the rows. Any
- * failure deletes the blob, so nothing partial remains and the previous version is untouched.
+ * enforcing the type policy and size limit and hashing, analyses a local copy of the stored bytes (the store's own
+ * file, or a spool written while they streamed: never a read back from the store), then commits the rows. Any
+ * failure deletes the blob, so nothing partial remains and the previous version is untouched; the spool is removed
+ * however the upload ends.
  */
 async function receiveUpload(deps: UploadDeps, params: UploadParams, limit: ByteLimit): Promise<FileView> {
   const { config, store } = deps;
@@ -118,7 +122,7 @@ async function receiveUpload(deps: UploadDeps, params: UploadParams, limit: Byte
   });
 
   const versionId = createObjectId();
-  const blobKey = blobKeyFor(versionId);
+  const blobKey = originalKey(versionId);
   let detected: DetectedType | undefined;
   const sniff = new HeadCapture({
     sniffBytes: SNIFF_BYTES,
@@ -139,9 +143,9 @@ async function receiveUpload(deps: UploadDeps, params: UploadParams, limit: Byte
   pipeline([source.stream, ...stages], () => {});
   const body = stages[stages.length - 1] as Transform;
 
-  let size: number;
+  let stored: SpooledBlob;
   try {
-    ({ size } = await store.put(blobKey, body));
+    stored = await spoolWhilePutting(store, blobKey, body);
   } catch (error) {
     throw source.describeError(error);
   }
@@ -152,9 +156,12 @@ async function receiveUpload(deps: UploadDeps, params: UploadParams, limit: Byte
     let type = detected as DetectedType;
     const pre = request.transformation?.pre;
     if (pre && type.fileType === 'image') {
-      ({ size, sha256, type } = await preTransformImage({ ...deps, renders: deps.imageRenders }, { blobKey, type, sha256, fileName: exactName }, pre));
+      const transformed = await preTransformImage({ ...deps, renders: deps.imageRenders }, { blobKey, localFile: stored.localFile, type, sha256, fileName: exactName }, pre);
+      await stored.release();
+      ({ stored, sha256, type } = transformed);
     }
-    const found = await withLocalFile(store, blobKey, (file) => analyzeFile(file, type, deps.analysis));
+    const { size } = stored;
+    const found = await analyzeFile(stored.localFile, type, deps.analysis);
     const { width, height } = found;
     const coords = request.customCoordinates;
     if (coords) {
@@ -205,6 +212,8 @@ async function receiveUpload(deps: UploadDeps, params: UploadParams, limit: Byte
   } catch (error) {
     await store.delete(blobKey);
     throw error;
+  } finally {
+    await stored.release();
   }
   deps.notifyJobs();
   if (request.extensions.length === 0) return view;
@@ -232,7 +241,7 @@ export async function addVersionFromStream(
     throw new VersionSupersededError(`${of.file.filePath} no longer has version ${of.version.id} as its current version`);
   }
   const versionId = createObjectId();
-  const blobKey = blobKeyFor(versionId);
+  const blobKey = originalKey(versionId);
   const hash = new HashingStream('sha256');
   let sniffed: DetectedType | undefined;
   const limit = new ByteLimit(options.sizeLimited ? maxBytesOfAny(deps.config) : Number.POSITIVE_INFINITY, fileTooLarge);
@@ -245,10 +254,11 @@ export async function addVersionFromStream(
     onEmpty: () => new Error(`The new version of ${current.file.filePath} is empty.`),
   });
   pipeline(body, limit, sniff, hash, () => {});
-  const { size } = await deps.store.put(blobKey, hash);
+  const stored = await spoolWhilePutting(deps.store, blobKey, hash);
+  const { size } = stored;
   try {
     const type = sniffed as DetectedType;
-    const found = await withLocalFile(deps.store, blobKey, (file) => analyzeFile(file, type, deps.analysis));
+    const found = await analyzeFile(stored.localFile, type, deps.analysis);
     const published: FileEvent[] = [];
     const view = await commitVersion(deps.transactor, {
       versionId,
@@ -282,6 +292,8 @@ export async function addVersionFromStream(
   } catch (error) {
     await deps.store.delete(blobKey);
     throw error;
+  } finally {
+    await stored.release();
   }
 }
 

@@ -7,6 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 import { MemoryBlobStore } from '../../src/storage/memory-blob-store.js';
+import { S3BlobStore } from '../../src/storage/s3-blob-store.js';
+import { type S3Server, startS3Server } from '../helpers/s3-server.js';
 import { blobStoreContract } from './blob-store.contract.js';
 
 const dirs: string[] = [];
@@ -53,4 +55,19 @@ describe('local disk blob store', () => {
     expect(await writing).toEqual({ size: 2000 });
     expect(Buffer.compare(await buffer(await store.get('files/slow')), Buffer.concat([Buffer.alloc(1000, 1), Buffer.alloc(1000, 2)]))).toBe(0);
   });
+});
+
+// One s3rver for the file, started on first use; each store gets a key prefix of its own in its bucket.
+let s3: Promise<S3Server> | undefined;
+let s3Stores = 0;
+afterAll(async () => (await s3)?.stop());
+
+blobStoreContract('s3 (s3rver)', async () => {
+  s3 ??= startS3Server();
+  const server = await s3;
+  const prefix = `contract-${++s3Stores}`;
+  return {
+    store: new S3BlobStore({ client: server.client(), bucket: server.bucket, prefix }),
+    leftovers: async () => (await server.incompleteUploads(`${prefix}/`)).length,
+  };
 });

@@ -16,16 +16,36 @@ import { ManualClock } from '../helpers/manual-clock.js';
 import { startTestApp, TEST_KEY, type TestApp, UPLOAD_MUTATION } from '../helpers/test-app.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
-/** The SQLite queue, recording every claim and the kinds of the jobs it handed out. */
+/** The database queue, recording every claim, the kinds of the jobs it handed out, and how many are running. */
 class RecordingQueue extends DatabaseJobQueue {
   claims = 0;
+  running = 0;
   readonly claimed: string[] = [];
 
   override async claim(kind: string, leaseMs: number): Promise<Job<unknown> | undefined> {
     this.claims++;
     const job = await super.claim(kind, leaseMs);
-    if (job) this.claimed.push(job.kind);
+    if (job) {
+      this.claimed.push(job.kind);
+      this.running++;
+    }
     return job;
+  }
+
+  override async complete(jobId: string): Promise<void> {
+    await super.complete(jobId);
+    this.running--;
+  }
+
+  override async fail(jobId: string, error: string, retryAt: number): Promise<'retrying' | 'dead'> {
+    const outcome = await super.fail(jobId, error, retryAt);
+    this.running--;
+    return outcome;
+  }
+
+  override async markDead(jobId: string, error: string): Promise<void> {
+    await super.markDead(jobId, error);
+    this.running--;
   }
 }
 
@@ -95,15 +115,18 @@ describe('composition root', () => {
     cleanups.push(() => receiver.close());
     const clock = new ManualClock();
     const logs = captureLogs();
-    const t = await started({ STOWAGE_URL_ALLOWLIST: '127.0.0.1/32', STOWAGE_WEBHOOK_URLS: receiver.url, STOWAGE_WEBHOOK_RETRY_BASE_MS: String(RETRY_MS) }, { clock, logger: logs.logger });
+    const db = await sharedDatabase();
+    const queue = new RecordingQueue(transactorOf(db), () => clock.now());
+    const t = await started({ STOWAGE_URL_ALLOWLIST: '127.0.0.1/32', STOWAGE_WEBHOOK_URLS: receiver.url, STOWAGE_WEBHOOK_RETRY_BASE_MS: String(RETRY_MS) }, { clock, logger: logs.logger, db, queue });
 
     expect((await uploadBytes(t, 'hooked.bin')).status).toBe(200);
     await expect.poll(() => receiver.received.length, { timeout: 10_000 }).toBe(1);
     expect(janitorRuns(logs)).toHaveLength(0);
 
-    // Each look advances the test clock by the retry delay; real time moves by milliseconds only.
+    // Each look advances the test clock by the retry delay (real time moves by milliseconds only), but never while a
+    // job runs: its lease would run out under it and the job be claimed again, which real time never does.
     const advanced = () => {
-      clock.advance(RETRY_MS);
+      if (queue.running === 0) clock.advance(RETRY_MS);
       return { hooks: receiver.received.map((r) => r.status), janitorRan: janitorRuns(logs).length > 0 };
     };
     await expect.poll(advanced, { timeout: 10_000, interval: 20 }).toEqual({ hooks: [500, 200], janitorRan: true });

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../src/db/pg/client.js';
 import { createPostgresTransactor } from '../../src/db/pg/transactor.js';
@@ -11,7 +10,7 @@ import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 import { appDatabaseRows } from '../helpers/app-database.js';
 import { randomBytesOf } from '../helpers/fixtures.js';
 import { type GqlResult, startTestApp, type TestApp, UPLOAD_MUTATION } from '../helpers/test-app.js';
-import { runDatabaseUrl } from '../helpers/test-database.js';
+import { createSharedPostgresLibrary, localPostgresReachable } from '../helpers/test-database.js';
 
 /**
  * Two Stowage instances on one PostgreSQL library (same database and schema, each with its own data directory, one
@@ -23,23 +22,7 @@ import { runDatabaseUrl } from '../helpers/test-database.js';
  * when the suite runs on PostgreSQL, otherwise in a database of its own on the local server, dropped afterwards.
  */
 
-/** The PostgreSQL every machine runs (trust auth); `test` is a database that always exists there. */
-const SERVER = 'postgres://postgres@127.0.0.1:5432';
-const MAINTENANCE_URL = runDatabaseUrl() ?? `${SERVER}/test`;
-
-async function reachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: MAINTENANCE_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const online = await reachable();
+const online = await localPostgresReachable();
 
 /** Each test races this many requests from each app (12 in all). */
 const PER_APP = 6;
@@ -67,22 +50,14 @@ async function existingFolder(t: TestApp, prefix: string): Promise<string> {
 describe.skipIf(!online)(`two Stowage instances on one PostgreSQL library${online ? '' : ' (skipped: no PostgreSQL reachable at 127.0.0.1:5432)'}`, () => {
   const cleanups: (() => Promise<unknown>)[] = [];
   let url: string;
-  const schema = `concurrency_${hex()}`;
+  let schema: string;
   let a: TestApp;
   let b: TestApp;
 
   beforeAll(async () => {
-    const run = runDatabaseUrl();
-    if (run) {
-      // The suite runs on PostgreSQL: a schema of our own in the run's database (dropped with it, and by us).
-      url = run;
-      cleanups.push(() => withClient(run, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)));
-    } else {
-      const name = `stowage_concurrency_${process.pid}_${Date.now().toString(36)}`;
-      await withClient(`${SERVER}/test`, (c) => c.query(`CREATE DATABASE ${name}`));
-      url = `${SERVER}/${name}`;
-      cleanups.push(() => withClient(`${SERVER}/test`, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
-    }
+    const library = await createSharedPostgresLibrary('concurrency');
+    ({ url, schema } = library);
+    cleanups.push(() => library.drop());
     const storeDir = await fs.mkdtemp(path.join(os.tmpdir(), 'stowage-concurrency-blobs-'));
     cleanups.push(() => fs.rm(storeDir, { recursive: true, force: true }));
     const store = new LocalBlobStore(storeDir);
@@ -246,13 +221,3 @@ describe.skipIf(!online)(`two Stowage instances on one PostgreSQL library${onlin
     });
   });
 });
-
-async function withClient<T>(connectionString: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}

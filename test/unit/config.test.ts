@@ -110,4 +110,67 @@ describe('configuration', () => {
       expect(() => loadConfig({ STOWAGE_DATABASE_URL: 'postgres://u@db/lib', STOWAGE_DATABASE_SCHEMA: bad })).toThrow('STOWAGE_DATABASE_SCHEMA must be a lowercase PostgreSQL identifier');
     }
   });
+
+  it('stores blobs on local disk unless STOWAGE_S3_BUCKET names a bucket, read with the other STOWAGE_S3_ variables', () => {
+    expect(loadConfig({}).blobStore).toEqual({ kind: 'local' });
+    expect(loadConfig({ STOWAGE_S3_BUCKET: 'media' }).blobStore).toEqual({ kind: 's3', bucket: 'media', endpoint: undefined, region: 'us-east-1', forcePathStyle: false, prefix: '' });
+    const minio = { STOWAGE_S3_BUCKET: 'media', STOWAGE_S3_ENDPOINT: 'http://minio.internal:9000', STOWAGE_S3_REGION: 'eu-west-3', STOWAGE_S3_FORCE_PATH_STYLE: 'true', STOWAGE_S3_PREFIX: 'tenants/a-1/stowage/' };
+    expect(loadConfig(minio).blobStore).toEqual({ kind: 's3', bucket: 'media', endpoint: 'http://minio.internal:9000', region: 'eu-west-3', forcePathStyle: true, prefix: 'tenants/a-1/stowage' });
+    for (const bad of ['/media', 'a//b', 'a/../b', '.', 'has space', 'ünï']) {
+      expect(() => loadConfig({ STOWAGE_S3_BUCKET: 'media', STOWAGE_S3_PREFIX: bad }), bad).toThrow('STOWAGE_S3_PREFIX must be key segments');
+    }
+    expect(() => loadConfig({ STOWAGE_S3_BUCKET: 'media', STOWAGE_S3_FORCE_PATH_STYLE: 'yes' })).toThrow('STOWAGE_S3_FORCE_PATH_STYLE must be true or false');
+    expect(() => loadConfig({ STOWAGE_S3_BUCKET: 'media', STOWAGE_S3_ENDPOINT: 'minio:9000' })).toThrow(/STOWAGE_S3_ENDPOINT/);
+    expect(() => loadConfig({ STOWAGE_S3_BUCKET: 'a/b' })).toThrow('STOWAGE_S3_BUCKET must be a bucket name');
+    expect(() => loadConfig({ STOWAGE_S3_ENDPOINT: 'http://minio.internal:9000', STOWAGE_S3_PREFIX: 'x' })).toThrow(
+      'STOWAGE_S3_ENDPOINT, STOWAGE_S3_PREFIX set without STOWAGE_S3_BUCKET',
+    );
+  });
+
+  it('uses the in-process bus unless STOWAGE_REDIS_URL names a Redis server, whose database number goes into the channel prefix', () => {
+    expect(loadConfig({}).redis).toBeUndefined();
+    expect(loadConfig({ STOWAGE_REDIS_URL: '' }).redis).toBeUndefined();
+    expect(loadConfig({ STOWAGE_REDIS_URL: 'redis://cache:6379' }).redis).toEqual({ url: 'redis://cache:6379', channelPrefix: 'stowage:0:' });
+    expect(loadConfig({ STOWAGE_REDIS_URL: 'rediss://u:p%40ss@cache.example.com:6380/3' }).redis).toEqual({ url: 'rediss://u:p%40ss@cache.example.com:6380/3', channelPrefix: 'stowage:3:' });
+    expect(loadConfig({ STOWAGE_REDIS_URL: 'redis://cache/3', STOWAGE_REDIS_PREFIX: 'media-staging:' }).redis?.channelPrefix).toBe('media-staging:');
+    for (const bad of ['cache:6379', 'http://cache:6379', 'redis://cache:6379/zero', 'redis://cache/1/2', 'redis://', 'not a url']) {
+      expect(() => loadConfig({ STOWAGE_REDIS_URL: bad }), bad).toThrow('STOWAGE_REDIS_URL must be a redis:// or rediss:// URL');
+    }
+    expect(() => loadConfig({ STOWAGE_REDIS_URL: 'redis://cache', STOWAGE_REDIS_PREFIX: 'has space' })).toThrow('STOWAGE_REDIS_PREFIX must be 1 to 100 letters');
+    expect(() => loadConfig({ STOWAGE_REDIS_PREFIX: 'media:' })).toThrow('STOWAGE_REDIS_PREFIX set without STOWAGE_REDIS_URL');
+  });
+});
+
+describe('STOWAGE_MULTI_INSTANCE', () => {
+  const shared = {
+    STOWAGE_DATABASE_URL: 'postgres://u@db/lib',
+    STOWAGE_S3_BUCKET: 'media',
+    STOWAGE_REDIS_URL: 'redis://cache:6379/2',
+    STOWAGE_PRIVATE_KEY: 'private_k',
+    STOWAGE_WEBHOOK_SECRET: 'whsec_s',
+  };
+
+  it('refuses, one line per setting, to run as one of several instances on anything a single process keeps to itself', () => {
+    const error = (() => {
+      try {
+        loadConfig({ STOWAGE_MULTI_INSTANCE: 'true', STOWAGE_S3_BUCKET: 'media' });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.problems).toEqual([
+      'STOWAGE_MULTI_INSTANCE=true needs STOWAGE_DATABASE_URL: the metadata must be in PostgreSQL (SQLite is one process on one disk)',
+      'STOWAGE_MULTI_INSTANCE=true needs STOWAGE_REDIS_URL: live events must go through Redis (the in-process bus reaches one instance)',
+      'STOWAGE_MULTI_INSTANCE=true needs STOWAGE_PRIVATE_KEY: every instance must accept the same API key (a generated one lives in one data directory)',
+      'STOWAGE_MULTI_INSTANCE=true needs STOWAGE_WEBHOOK_SECRET: every instance must sign webhooks with the same secret (a generated one lives in one data directory)',
+    ]);
+  });
+
+  it('starts with PostgreSQL, S3, Redis and shared secrets; single-instance setups stay allowed without the flag', () => {
+    const config = loadConfig({ STOWAGE_MULTI_INSTANCE: 'true', ...shared });
+    expect(config.database).toMatchObject({ kind: 'postgres' });
+    expect(() => loadConfig({})).not.toThrow();
+    expect(() => loadConfig({ STOWAGE_MULTI_INSTANCE: 'yes' })).toThrow('STOWAGE_MULTI_INSTANCE must be true or false');
+  });
 });
