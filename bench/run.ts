@@ -9,8 +9,10 @@
  *     Stowage's LocalBlobStore does) is measured for context; the target ratio uses the plain baseline.
  *     1 warm-up + 3 measured runs per server, interleaved; the median is reported.
  *     The server's RSS is sampled every 10 ms during each upload; growth = peak - RSS after gc() just before.
+ *     Also, in the same interleaving, Stowage with its blobs in S3 (see "S3 rows" below).
  * (b) ~100 KB JPEG uploads at concurrency 8 with fetch + FormData from this process: uploads/s, p50/p95; Stowage
- *     on SQLite and on PostgreSQL (the app with STOWAGE_DATABASE_URL, in a schema of a throwaway database).
+ *     on SQLite and on PostgreSQL (the app with STOWAGE_DATABASE_URL, in a schema of a throwaway database), and
+ *     on SQLite with its blobs in S3.
  * (c)-(g) see library-bench.ts (also on PostgreSQL), analysis-bench.ts, fanout-bench.ts, models-bench.ts,
  *     delivery-bench.ts.
  *
@@ -18,6 +20,11 @@
  * throwaway database `stowage_bench_<pid>_<time>` for (b) and (c), dropped WITH (FORCE) at the end, also on failure
  * (see postgres-bench-db.ts). When it cannot be reached (or STOWAGE_BENCH_POSTGRES_URL=off), the PostgreSQL rows are
  * skipped, with the reason printed, and the rest runs.
+ *
+ * S3 rows ("— S3 (s3rver on loopback)"): the app with STOWAGE_S3_* pointing at s3rver, which the benchmark starts in a
+ * child process on a free loopback port (s3-bench-server.ts). s3rver is a local test server that stores every part
+ * on the same disk, so these rows measure Stowage's S3 path overhead, not real S3. When s3rver is not installed
+ * (npm ci --omit=dev) or does not start, the S3 rows are skipped, with the reason printed.
  *
  * `npm run bench -- --only=b,c` runs only the parts named (letters a-g). A partial run writes its figures to the
  * git-ignored results.local.json like any ordinary run; `--save-reference` (which writes results.json) needs a full run.
@@ -47,6 +54,7 @@ import { runLibraryBench } from './library-bench.js';
 import { runModelsBench } from './models-bench.js';
 import { type BenchPostgres, createBenchPostgres, postgresEnv } from './postgres-bench-db.js';
 import { resultsFile } from './results-file.js';
+import { type BenchS3, S3_NOTE, startBenchS3 } from './s3-bench-server.js';
 
 const MiB = 1024 * 1024;
 const HOST = '127.0.0.1';
@@ -64,6 +72,11 @@ const RSS_SAMPLE_MS = 10;
 
 const TARGET_RATIO = 0.8;
 const TARGET_RSS_BYTES = 64 * 1000 * 1000; // "64 MB"
+
+/** The S3 app's key prefix in the benchmark bucket (STOWAGE_S3_PREFIX). */
+const S3_PREFIX = 'bench';
+/** Ends the label of every S3 row. */
+const S3_LABEL = 'S3 (s3rver on loopback)';
 
 const MUTATION = 'mutation($f: Upload!){ uploadFile(file: $f, fileName: "big.bin", useUniqueFileName: true) { fileId size } }';
 const SMALL_MUTATION = 'mutation($f: Upload!){ uploadFile(file: $f, fileName: "photo.jpg", useUniqueFileName: true) { fileId size } }';
@@ -326,7 +339,7 @@ interface LargeRun {
   elu: number;
 }
 
-type LargeTarget = 'baseline' | 'baselineFsync' | 'stowage';
+type LargeTarget = 'baseline' | 'baselineFsync' | 'stowage' | 'stowageS3';
 
 async function largeUpload(kind: LargeTarget, url: string, file: string, cleanup: () => Promise<void>): Promise<LargeRun> {
   collectGarbage();
@@ -342,7 +355,7 @@ async function largeUpload(kind: LargeTarget, url: string, file: string, cleanup
   const elu = performance.eventLoopUtilization(eluBefore).utilization;
   if (result.status !== 200) throw new Error(`${kind}: HTTP ${result.status}: ${result.body.slice(0, 500)}`);
   const json = JSON.parse(result.body) as { size?: number; data?: { uploadFile?: { size?: number } }; errors?: unknown };
-  const size = kind === 'stowage' ? json.data?.uploadFile?.size : json.size;
+  const size = kind.startsWith('stowage') ? json.data?.uploadFile?.size : json.size;
   if (size !== LARGE_BYTES) throw new Error(`${kind}: expected size ${LARGE_BYTES}, got ${result.body.slice(0, 500)}`);
   await cleanup();
   return {
@@ -431,6 +444,17 @@ function selectedParts(argv: readonly string[]): Set<Part> {
 
 type SmallTarget = LargeTarget | 'stowagePostgres';
 
+/** One (a) target's figures over its measured runs. */
+interface LargeSummary {
+  runsMs: number[];
+  medianMs: number;
+  mibPerSec: number;
+  medianCpuMs: number;
+  medianEventLoopUtilization: number;
+  peakRssGrowthMB: number;
+  rssGrowthMBPerRun: number[];
+}
+
 async function main(): Promise<void> {
   const startedAt = performance.now();
   const argv = process.argv.slice(2);
@@ -471,6 +495,18 @@ async function main(): Promise<void> {
       const clearBaselineFiles = async () => {
         for (const name of await fsp.readdir(baselineDir)) await fsp.rm(path.join(baselineDir, name), { force: true });
       };
+      // Stowage on SQLite with its blobs in S3 (s3rver in a child process); closed before s3rver (servers close in reverse).
+      const s3: BenchS3 = await startBenchS3(path.join(tmp, 's3rver'));
+      let stowageS3: (Server & { app: App }) | undefined;
+      if (s3.available) {
+        servers.push({ url: s3.description, close: () => s3.close() });
+        stowageS3 = await startStowage(path.join(tmp, 'stowage-s3'), s3.env(S3_PREFIX));
+        servers.push(stowageS3);
+        log(`S3 rows: Stowage on SQLite with its blobs in ${s3.description} (prefix ${S3_PREFIX}/)`);
+      } else {
+        log(`S3 rows skipped: ${s3.reason}`);
+      }
+      results.s3 = s3.available ? { server: s3.description, prefix: S3_PREFIX, metadata: 'SQLite', note: S3_NOTE } : { skipped: s3.reason };
 
       if (parts.has('a')) {
         const bigFile = path.join(tmp, 'big.bin');
@@ -482,24 +518,28 @@ async function main(): Promise<void> {
             await fsp.rm(path.join(stowage.blobDir, name), { force: true, recursive: true });
           }
         };
-        const targets: Record<LargeTarget, () => Promise<LargeRun>> = {
+        const clearS3Blobs = async () => {
+          if (s3.available) await s3.deleteUnder(`${S3_PREFIX}/files/`);
+        };
+        const targets: Partial<Record<LargeTarget, () => Promise<LargeRun>>> = {
           baseline: () => largeUpload('baseline', `${baseline.url}/upload`, bigFile, clearBaselineFiles),
           baselineFsync: () => largeUpload('baselineFsync', `${baseline.url}/upload?fsync=1`, bigFile, clearBaselineFiles),
           stowage: () => largeUpload('stowage', gqlUrl, bigFile, clearStowageBlobs),
+          ...(stowageS3 ? { stowageS3: () => largeUpload('stowageS3', `${stowageS3.url}/graphql`, bigFile, clearS3Blobs) } : {}),
         };
-        const order: LargeTarget[] = ['baseline', 'baselineFsync', 'stowage'];
+        const order = (['baseline', 'baselineFsync', 'stowage', 'stowageS3'] as const).filter((kind) => targets[kind]);
 
         // (a) 300 MiB uploads, interleaved.
-        const runs: Record<LargeTarget, LargeRun[]> = { baseline: [], baselineFsync: [], stowage: [] };
+        const runs: Record<LargeTarget, LargeRun[]> = { baseline: [], baselineFsync: [], stowage: [], stowageS3: [] };
         for (let i = 0; i < LARGE_WARMUP; i++) {
           for (const kind of order) {
-            const r = await targets[kind]();
+            const r = await (targets[kind] as () => Promise<LargeRun>)();
             log(`(a) warm-up  ${kind.padEnd(13)} ${round(r.wallMs, 0)} ms  ${round(r.mibPerSec)} MiB/s`);
           }
         }
         for (let i = 0; i < LARGE_RUNS; i++) {
           for (const kind of order) {
-            const r = await targets[kind]();
+            const r = await (targets[kind] as () => Promise<LargeRun>)();
             runs[kind].push(r);
             log(
               `(a) run ${i + 1}    ${kind.padEnd(13)} ${round(r.wallMs, 0)} ms  ${round(r.mibPerSec)} MiB/s  ` +
@@ -525,7 +565,7 @@ async function main(): Promise<void> {
               },
             ];
           }),
-        ) as Record<LargeTarget, { runsMs: number[]; medianMs: number; mibPerSec: number; medianCpuMs: number; medianEventLoopUtilization: number; peakRssGrowthMB: number; rssGrowthMBPerRun: number[] }>;
+        ) as Record<Exclude<LargeTarget, 'stowageS3'>, LargeSummary> & { stowageS3?: LargeSummary };
         const largeRatio = large.stowage.mibPerSec / large.baseline.mibPerSec;
         const largeRatioFsync = large.stowage.mibPerSec / large.baselineFsync.mibPerSec;
         const stowagePeakRss = Math.max(...runs.stowage.map((r) => r.rssGrowthBytes));
@@ -581,6 +621,48 @@ async function main(): Promise<void> {
           `Throughput: stowage/baseline = ${round(largeRatio, 2).toFixed(2)} (target >= ${TARGET_RATIO}): ${yesNo(ratioOk)}`,
           `Runs (ms): baseline ${large.baseline.runsMs.join(', ')}; baseline+fsync ${large.baselineFsync.runsMs.join(', ')}; stowage ${large.stowage.runsMs.join(', ')}`,
         );
+        const largeS3 = large.stowageS3;
+        if (largeS3) {
+          const s3RssOk = largeS3.peakRssGrowthMB * 1e6 < TARGET_RSS_BYTES;
+          rows.push(
+            [
+              `(a) 300 MiB upload, MiB/s (median of 3) — ${S3_LABEL}`,
+              String(large.baseline.mibPerSec),
+              String(largeS3.mibPerSec),
+              round(largeS3.mibPerSec / large.baseline.mibPerSec, 2).toFixed(2),
+              '(info; not real S3)',
+            ],
+            [`(a) 300 MiB upload, ms (median of 3) — ${S3_LABEL}`, String(large.baseline.medianMs), String(largeS3.medianMs), round(large.baseline.medianMs / largeS3.medianMs, 2).toFixed(2), ''],
+            [
+              `(a) S3 vs local disk, MiB/s (baseline column = Stowage on local disk) — ${S3_LABEL}`,
+              String(large.stowage.mibPerSec),
+              String(largeS3.mibPerSec),
+              round(largeS3.mibPerSec / large.stowage.mibPerSec, 2).toFixed(2),
+              '(info; S3/local)',
+            ],
+            [
+              `(a) server CPU per upload, ms (median; not s3rver) — ${S3_LABEL}`,
+              String(large.baseline.medianCpuMs),
+              String(largeS3.medianCpuMs),
+              round(largeS3.medianCpuMs / large.baseline.medianCpuMs, 2).toFixed(2),
+              '(info; stowage/baseline)',
+            ],
+            [
+              `(a) server event loop busy, % (median) — ${S3_LABEL}`,
+              String(round(large.baseline.medianEventLoopUtilization * 100, 0)),
+              String(round(largeS3.medianEventLoopUtilization * 100, 0)),
+              '',
+              '(info)',
+            ],
+            [`(a) peak RSS growth, MB (max of 3; not s3rver) — ${S3_LABEL}`, String(large.baseline.peakRssGrowthMB), String(largeS3.peakRssGrowthMB), '', `(info) stowage < 64 MB: ${yesNo(s3RssOk)}`],
+          );
+          summary.push(
+            `S3 (a): Stowage on S3 (s3rver) / on local disk = ${round(largeS3.mibPerSec / large.stowage.mibPerSec, 2).toFixed(2)} (${largeS3.mibPerSec} vs ${large.stowage.mibPerSec} MiB/s); ` +
+              `peak RSS growth per run ${largeS3.rssGrowthMBPerRun.join(', ')} MB; runs (ms) ${largeS3.runsMs.join(', ')}`,
+          );
+        } else {
+          rows.push([`(a) 300 MiB upload, MiB/s (median of 3) — ${S3_LABEL}`, String(large.baseline.mibPerSec), 'skipped', '', 'see "S3 rows skipped"']);
+        }
         results.large = {
           bytes: LARGE_BYTES,
           warmup: LARGE_WARMUP,
@@ -594,6 +676,7 @@ async function main(): Promise<void> {
           stowagePeakRssGrowthMB: mb(stowagePeakRss),
           targetRssGrowthMB: TARGET_RSS_BYTES / 1e6,
           rssMet: rssOk,
+          ...(largeS3 ? { s3VsLocalDisk: round(largeS3.mibPerSec / large.stowage.mibPerSec, 3) } : { s3Skipped: s3.available ? 'no result' : s3.reason }),
         };
       }
 
@@ -615,8 +698,9 @@ async function main(): Promise<void> {
           baselineFsync: (n) => smallUploads(`${baseline.url}/upload?fsync=1`, jpeg, n, isBaselineOk),
           stowage: (n) => smallUploads(gqlUrl, jpeg, n, isStowageOk),
           ...(stowagePostgres ? { stowagePostgres: (n: number) => smallUploads(`${stowagePostgres.url}/graphql`, jpeg, n, isStowageOk) } : {}),
+          ...(stowageS3 ? { stowageS3: (n: number) => smallUploads(`${stowageS3.url}/graphql`, jpeg, n, isStowageOk) } : {}),
         };
-        const smallOrder = (['baseline', 'baselineFsync', 'stowage', 'stowagePostgres'] as const).filter((kind) => smallTargets[kind]);
+        const smallOrder = (['baseline', 'baselineFsync', 'stowage', 'stowagePostgres', 'stowageS3'] as const).filter((kind) => smallTargets[kind]);
         const small: Partial<Record<SmallTarget, SmallResult>> = {};
         for (const kind of smallOrder) {
           const run = smallTargets[kind] as (n: number) => Promise<SmallResult>;
@@ -628,9 +712,9 @@ async function main(): Promise<void> {
         }
         const base = small.baseline as SmallResult;
         const baseFsync = small.baselineFsync as SmallResult;
-        const dialectRows = (label: string, s: SmallResult | undefined, cpuNote: string) => {
+        const dialectRows = (label: string, s: SmallResult | undefined, cpuNote: string, skippedNote = 'PostgreSQL rows skipped') => {
           const jpegLabel = `(b) ${round(jpeg.length / 1000, 0)} KB JPEG, uploads/s @${SMALL_CONCURRENCY} — ${label}`;
-          if (!s) return [[jpegLabel, String(round(base.uploadsPerSec)), 'skipped', '', `see "PostgreSQL rows skipped"`]];
+          if (!s) return [[jpegLabel, String(round(base.uploadsPerSec)), 'skipped', '', `see "${skippedNote}"`]];
           return [
             [jpegLabel, String(round(base.uploadsPerSec)), String(round(s.uploadsPerSec)), round(s.uploadsPerSec / base.uploadsPerSec, 2).toFixed(2), '(context)'],
             [`(b) p50 latency, ms — ${label}`, String(round(base.p50Ms)), String(round(s.p50Ms)), '', ''],
@@ -661,6 +745,21 @@ async function main(): Promise<void> {
         } else {
           summary.push(`(b) PostgreSQL rows skipped: ${postgres.available ? 'no result' : postgres.reason}`);
         }
+        const local = small.stowage as SmallResult;
+        rows.push(...dialectRows(`${S3_LABEL}, SQLite metadata`, small.stowageS3, '; not s3rver', 'S3 rows skipped'));
+        if (small.stowageS3) {
+          rows.push([
+            `(b) S3 vs local disk, uploads/s (baseline column = Stowage on local disk, SQLite) — ${S3_LABEL}`,
+            String(round(local.uploadsPerSec)),
+            String(round(small.stowageS3.uploadsPerSec)),
+            round(small.stowageS3.uploadsPerSec / local.uploadsPerSec, 2).toFixed(2),
+            '(info; S3/local)',
+          ]);
+          summary.push(
+            `S3 (b): Stowage on S3 (s3rver) / on local disk, both on SQLite = ${round(small.stowageS3.uploadsPerSec / local.uploadsPerSec, 2).toFixed(2)} ` +
+              `(${round(small.stowageS3.uploadsPerSec)} vs ${round(local.uploadsPerSec)} uploads/s; p50 ${round(small.stowageS3.p50Ms)} vs ${round(local.p50Ms)} ms, p95 ${round(small.stowageS3.p95Ms)} vs ${round(local.p95Ms)} ms)`,
+          );
+        }
         results.small = {
           jpegBytes: jpeg.length,
           concurrency: SMALL_CONCURRENCY,
@@ -677,8 +776,10 @@ async function main(): Promise<void> {
           ...(small.stowagePostgres
             ? { ratioPostgres: round(small.stowagePostgres.uploadsPerSec / base.uploadsPerSec, 3), postgresVsSqlite: round(small.stowagePostgres.uploadsPerSec / (small.stowage as SmallResult).uploadsPerSec, 3) }
             : { postgresSkipped: postgres.available ? 'no result' : postgres.reason }),
+          ...(small.stowageS3 ? { ratioS3: round(small.stowageS3.uploadsPerSec / base.uploadsPerSec, 3), s3VsLocalDisk: round(small.stowageS3.uploadsPerSec / local.uploadsPerSec, 3) } : { s3Skipped: s3.available ? 'no result' : s3.reason }),
         };
       }
+      summary.push(s3.available ? `Note on the S3 rows: ${S3_NOTE}.` : `S3 rows skipped: ${s3.reason}`);
     }
 
     // ------------------------------------------------------------------------------------------ report

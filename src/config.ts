@@ -35,6 +35,7 @@ const envSchema = z.object({
     .refine((u) => /^https?:\/\//i.test(u), 'STOWAGE_URL_ENDPOINT must use http or https')
     .optional(),
   STOWAGE_PRIVATE_KEY: z.string().optional(),
+  STOWAGE_PUBLIC_KEY: z.string().optional(),
   STOWAGE_PLAN: z.enum(['free', 'paid'], { message: 'STOWAGE_PLAN must be "free" or "paid"' }).default('paid'),
   STOWAGE_MAX_FILE_SIZE: positiveInt('STOWAGE_MAX_FILE_SIZE').optional(),
   STOWAGE_MAX_VIDEO_SIZE: positiveInt('STOWAGE_MAX_VIDEO_SIZE').optional(),
@@ -113,6 +114,8 @@ export interface Config {
   readonly urlEndpoint: string;
   /** Configured private keys; empty means "generate or load one from the data dir". */
   readonly privateKeys: readonly string[];
+  /** Configured public keys (client-side uploads name one); empty means "generate or load one from the data dir". */
+  readonly publicKeys: readonly string[];
   readonly plan: Plan;
   readonly limits: { readonly maxFileBytes: number; readonly maxVideoBytes: number; readonly maxImagePixels: number };
   readonly urlFetch: { readonly timeoutMs: number; readonly maxRedirects: number; readonly allowlist: readonly string[] };
@@ -239,6 +242,7 @@ export function multiInstanceProblems(env: Readonly<Record<string, string | unde
     ['STOWAGE_REDIS_URL', 'live events must go through Redis (the in-process bus reaches one instance)'],
     ['STOWAGE_PRIVATE_KEY', 'every instance must accept the same API key (a generated one lives in one data directory)'],
     ['STOWAGE_WEBHOOK_SECRET', 'every instance must sign webhooks with the same secret (a generated one lives in one data directory)'],
+    ['STOWAGE_PUBLIC_KEY', 'every instance must accept the same public key for browser uploads (a generated one lives in one data directory)'],
   ];
   return required.filter(([name]) => !env[name]).map(([name, why]) => `STOWAGE_MULTI_INSTANCE=true needs ${name}: ${why}`);
 }
@@ -290,6 +294,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dataDir: path.resolve(e.STOWAGE_DATA_DIR),
     urlEndpoint: (e.STOWAGE_URL_ENDPOINT ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     privateKeys: splitList(e.STOWAGE_PRIVATE_KEY),
+    publicKeys: splitList(e.STOWAGE_PUBLIC_KEY),
     plan: e.STOWAGE_PLAN,
     limits: {
       maxFileBytes: e.STOWAGE_MAX_FILE_SIZE ?? plan.maxFileBytes,

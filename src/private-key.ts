@@ -5,6 +5,7 @@ import { PRIVATE_FILE_MODE, tightenMode } from './storage/private-files.js';
 
 export const KEY_FILE = 'private-key';
 export const WEBHOOK_SECRET_FILE = 'webhook-secret';
+export const PUBLIC_KEY_FILE = 'public-key';
 
 /**
  * The private keys requests must present. Configured keys win; otherwise the key stored in the data dir,
@@ -13,6 +14,16 @@ export const WEBHOOK_SECRET_FILE = 'webhook-secret';
 export function resolvePrivateKeys(configured: readonly string[], dataDir: string, announce: (key: string, file: string) => void): string[] {
   if (configured.length > 0) return [...configured];
   return [loadOrCreateSecret(path.join(dataDir, KEY_FILE), () => `private_${randomBytes(24).toString('base64url')}`, announce)];
+}
+
+/**
+ * The public keys client-side (browser) uploads may name: configured ones win; otherwise the key stored in the data
+ * dir beside the private key, generated (and announced once) on the first start. It is not a secret: it only says
+ * which account a signed upload is for.
+ */
+export function resolvePublicKeys(configured: readonly string[], dataDir: string, announce: (key: string, file: string) => void): string[] {
+  if (configured.length > 0) return [...configured];
+  return [loadOrCreateSecret(path.join(dataDir, PUBLIC_KEY_FILE), () => `public_${randomBytes(24).toString('base64url')}`, announce)];
 }
 
 /** The webhook signing secret: configured, or generated once and kept in the data dir. */

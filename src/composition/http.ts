@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { UploadTokenRepo } from '../db/repos/upload-token-repo.js';
 import { createGraphQLHandler } from '../http/graphql.js';
 import { attachGraphQLWs } from '../http/graphql-ws.js';
 import { createReadinessCheck } from '../http/health.js';
@@ -40,6 +41,7 @@ export function createHttp(infra: Infrastructure, services: AppServices): HttpLa
     metrics: { registry: metrics.registry, http: metrics.http, public: config.metrics.public },
     readiness: createReadinessCheck({ transactor: infra.transactor, databaseFile: infra.databaseFile, store: infra.store }),
     delivery: services.delivery,
+    rest: { services: services.graphql, privateKeys, publicKeys: infra.publicKeys, uploadTokens: new UploadTokenRepo(infra.transactor, infra.clock, (err) => log.error({ err }, 'Deleting expired upload tokens failed')), origins, maxFileBytes: Math.max(config.limits.maxFileBytes, config.limits.maxVideoBytes), log },
   });
   const server = http.createServer((req, res) => {
     drainer.serve(req, res, () => handler(req, res)).catch((error) => {

@@ -14,7 +14,7 @@ import type { JobQueue } from '../jobs/job-queue.js';
 import { DatabaseJobQueue } from '../jobs/database-job-queue.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
-import { resolvePrivateKeys, resolveWebhookSecret } from '../private-key.js';
+import { resolvePrivateKeys, resolvePublicKeys, resolveWebhookSecret } from '../private-key.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { openBlobStore } from '../storage/open-blob-store.js';
 import { ensurePrivateDir } from '../storage/private-files.js';
@@ -45,6 +45,8 @@ export interface Infrastructure {
   metrics: Metrics;
   /** The API keys requests authenticate with (generated into the data directory when none are configured). */
   privateKeys: readonly string[];
+  /** The public keys client-side uploads name (generated into the data directory when none are configured). */
+  publicKeys: readonly string[];
   webhookSecret: string;
   /**
    * The database: transactions and writes one at a time on its writer connection (whose mutex keeps other requests
@@ -76,6 +78,9 @@ export async function createInfrastructure(config: Config, overrides: Infrastruc
   const privateKeys = resolvePrivateKeys(config.privateKeys, config.dataDir, (key, file) => {
     process.stdout.write(`\nGenerated a private API key (stored in ${file}); it is shown only this once:\n\n    ${key}\n\n`);
   });
+  const publicKeys = resolvePublicKeys(config.publicKeys, config.dataDir, (key, file) => {
+    process.stdout.write(`Generated a public API key for client-side uploads (stored in ${file}):\n\n    ${key}\n\n`);
+  });
   const webhookSecret = resolveWebhookSecret(config.webhooks.secret, config.dataDir, (secret, file) => {
     process.stdout.write(`Generated a webhook signing secret (stored in ${file}):\n\n    ${secret}\n\n`);
   });
@@ -98,6 +103,7 @@ export async function createInfrastructure(config: Config, overrides: Infrastruc
     clock,
     metrics,
     privateKeys,
+    publicKeys,
     webhookSecret,
     transactor,
     databaseFile,

@@ -215,6 +215,20 @@ export const webhookDeliveries = sqliteTable(
   (t) => [index('webhook_deliveries_created_at_idx').on(t.createdAt)],
 );
 
+/**
+ * The tokens of client-side (browser) uploads already used: ImageKit's `token` is single use. A row lives until its
+ * signature's `expire` has passed (the token cannot be presented again after that anyway), then is swept.
+ */
+export const uploadTokens = sqliteTable(
+  'upload_tokens',
+  {
+    token: text('token').primaryKey(),
+    /** Unix milliseconds: the upload's `expire`. */
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('upload_tokens_expires_at_idx').on(t.expiresAt)],
+);
+
 export interface WebhookAttempt {
   at: string;
   statusCode: number | null;

@@ -15,6 +15,7 @@ export interface Tables {
   jobs: typeof sqliteSchema.jobs;
   webhookEndpoints: typeof sqliteSchema.webhookEndpoints;
   webhookDeliveries: typeof sqliteSchema.webhookDeliveries;
+  uploadTokens: typeof sqliteSchema.uploadTokens;
 }
 
 const pick = (schema: Tables): Tables => ({
@@ -26,6 +27,7 @@ const pick = (schema: Tables): Tables => ({
   jobs: schema.jobs,
   webhookEndpoints: schema.webhookEndpoints,
   webhookDeliveries: schema.webhookDeliveries,
+  uploadTokens: schema.uploadTokens,
 });
 
 export const sqliteTables: Tables = pick(sqliteSchema);

@@ -3,15 +3,15 @@ import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { GraphQLError } from 'graphql';
 import { Upload, WriteStream as SpillFile } from 'graphql-upload-ts';
+import type { StreamedFile as UploadStreamedFile } from '../upload/request.js';
 
-/** What a resolver gets for a multipart file: graphql-upload-ts's `FileUpload`, minus the temp-file capacitor. */
-export interface StreamedFile {
-  readonly filename: string;
+/**
+ * What a resolver gets for a multipart file: graphql-upload-ts's `FileUpload`, minus the temp-file capacitor; the
+ * upload pipeline's neutral `StreamedFile` plus the part's field name and encoding.
+ */
+export interface StreamedFile extends UploadStreamedFile {
   readonly fieldName: string;
-  readonly mimetype: string;
   readonly encoding: string;
-  /** The part's bytes, straight off the request. Can be called once. */
-  createReadStream(): Readable;
 }
 
 export interface MultipartOptions {
@@ -39,11 +39,11 @@ const multipartError = (message: string, status = 400) =>
   new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', status, parameter: 'operations', http: { status } } });
 
 /**
- * A file part of the request. Its bytes are piped once, straight from the socket to whoever calls
- * `createReadStream`. Only when a resolver waits for a later part while this one is unclaimed (several files
- * consumed out of order) is it spilled to a temp file, so the request can move on.
+ * A file part of the request. Its bytes are piped once, straight from the socket to whoever calls `open`. Only when
+ * its reader is not ready for it while the request must move on (a GraphQL resolver waits for a later part, an
+ * ImageKit form sends fields after the file) is it spilled to a temp file, never past the reader's size bound.
  */
-class FilePart {
+export class FilePart {
   private claimed = false;
   private spill: SpillFile | undefined;
 
@@ -62,6 +62,7 @@ class FilePart {
   spillToDisk(): void {
     if (this.isClaimed) return;
     this.spill = new SpillFile();
+    this.spill.on('error', () => {});
     this.stream.pipe(this.spill);
     this.stream.once('error', (err) => this.spill?.destroy(err));
   }
@@ -74,6 +75,137 @@ class FilePart {
     const reader = spill.createReadStream();
     spill.release();
     return reader;
+  }
+
+  /** Nobody will read the part: its bytes are discarded as they arrive, and a spill nobody opened is deleted. */
+  discard(): void {
+    if (this.claimed) return;
+    this.claimed = true;
+    const spill = this.spill;
+    if (spill) this.stream.unpipe(spill);
+    this.stream.resume();
+    spill?.release();
+  }
+}
+
+export interface MultipartLimits {
+  maxFiles: number;
+  maxFields: number;
+  maxFieldBytes: number;
+  /**
+   * The largest file any upload may be. A part is cut one byte past it, so that the upload's own limit refuses it,
+   * and a spilled part never grows past it on disk.
+   */
+  maxFileBytes: number;
+}
+
+/** What a {@link MultipartReader} reports, in the order the body holds it. */
+export interface MultipartHandlers {
+  /** A field; `truncated` when it was longer than `maxFieldBytes` (its value is cut). */
+  onField(name: string, value: string, truncated: boolean): void;
+  /** A file part as it starts: `open` it, spill it, or `discard` it. */
+  onFile(name: string, part: FilePart): void;
+  /** The body is malformed or has too many files; `status` is 400 or 413. */
+  onError(message: string, status: number): void;
+  /** The body was read to its end. */
+  onClose(): void;
+  /** The client went away before the body ended. */
+  onDisconnect(): void;
+  /** More than `maxFields` fields were sent (the rest are not reported); ignored when absent. */
+  onFieldsLimit?(): void;
+}
+
+/**
+ * A multipart/form-data body read as a stream with busboy: fields and file parts are reported as they arrive, each
+ * file part piped once from the socket to its reader (see {@link FilePart}). Shared by the GraphQL multipart parser
+ * and ImageKit's upload form, which differ only in what the fields mean.
+ */
+export class MultipartReader {
+  /** The file part being received, until its end. */
+  current: FilePart | undefined;
+  /** Whether the body was read to its end. */
+  finished = false;
+  /** Settles once the whole body was read, or the client went away. */
+  readonly done: Promise<void>;
+  private readonly parts: FilePart[] = [];
+  private readonly parser: busboy.Busboy;
+  private discardUnclaimed = false;
+
+  /** @throws Error when the Content-Type is not multipart with a boundary */
+  constructor(
+    private readonly req: IncomingMessage,
+    limits: MultipartLimits,
+    handlers: MultipartHandlers,
+  ) {
+    this.parser = busboy({
+      headers: req.headers,
+      limits: { fieldSize: limits.maxFieldBytes, files: limits.maxFiles, fields: limits.maxFields, fileSize: limits.maxFileBytes + 1 },
+    });
+    let settleDone!: () => void;
+    this.done = new Promise<void>((r) => {
+      settleDone = r;
+    });
+    this.parser.on('field', (name, value, info) => handlers.onField(name, value, info.valueTruncated));
+    this.parser.on('file', (name, stream, info) => {
+      const part = new FilePart(stream, info);
+      this.parts.push(part);
+      this.current = part;
+      stream.once('end', () => {
+        if (this.current === part) this.current = undefined;
+      });
+      handlers.onFile(name, part);
+      if (this.discardUnclaimed) part.discard();
+    });
+    this.parser.on('fieldsLimit', () => handlers.onFieldsLimit?.());
+    this.parser.on('filesLimit', () => handlers.onError(`At most ${limits.maxFiles} files can be sent in one request.`, 413));
+    this.parser.on('error', (err: Error) => handlers.onError(`Invalid multipart request: ${err.message}`, 400));
+    this.parser.on('close', () => {
+      this.finished = true;
+      handlers.onClose();
+      settleDone();
+    });
+    req.once('close', () => {
+      if (!this.finished && !req.complete) {
+        handlers.onDisconnect();
+        settleDone();
+      }
+    });
+    req.pipe(this.parser);
+  }
+
+  /** Fails the part being received (its reader sees `error`); its unread bytes are discarded. */
+  failCurrent(error: Error): void {
+    const current = this.current;
+    if (current && !current.isClaimed) current.stream.resume();
+    current?.stream.destroy(error);
+  }
+
+  /** Stops reading the request: what was not read yet is dropped. */
+  stopReading(): void {
+    this.req.unpipe(this.parser);
+    this.req.pause();
+  }
+
+  /** Reads and discards what is left of the body (parts nobody claimed included), as long as that stays under `maxBytes`. */
+  drain(maxBytes: number): Promise<boolean> {
+    if (this.finished) return Promise.resolve(true);
+    this.discardUnclaimed = true;
+    for (const part of this.parts) if (!part.isClaimed) part.discard();
+    return new Promise<boolean>((settle) => {
+      let seen = 0;
+      const onData = (chunk: Buffer) => {
+        seen += chunk.length;
+        if (seen > maxBytes) {
+          this.req.off('data', onData);
+          settle(false);
+        }
+      };
+      this.req.on('data', onData);
+      this.done.then(() => {
+        this.req.off('data', onData);
+        settle(this.finished);
+      });
+    });
   }
 }
 
@@ -120,41 +252,24 @@ function setPath(target: unknown, path: string, value: unknown): boolean {
  */
 export function parseMultipart(req: IncomingMessage, options: MultipartOptions): Promise<ParsedMultipart> {
   return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({
-        headers: req.headers,
-        limits: { fieldSize: options.maxFieldBytes, files: options.maxFiles, fields: 2, fileSize: options.maxFileBytes + 1 },
-      });
-    } catch {
-      reject(multipartError('Invalid multipart request: the Content-Type needs a boundary.'));
-      return;
-    }
-
     let operations: unknown;
     const uploads = new Map<string, StreamingUpload>();
-    let current: FilePart | undefined;
     let started = false;
-    let finished = false;
-    let discardUnclaimed = false;
-    let settleDone!: () => void;
-    const done = new Promise<void>((r) => {
-      settleDone = r;
-    });
+    let reader: MultipartReader | undefined;
 
     const fail = (error: GraphQLError) => {
       for (const upload of uploads.values()) if (!upload.file) upload.reject(error);
-      if (current && !current.isClaimed) current.stream.resume();
-      current?.stream.destroy(error);
+      reader?.failCurrent(error);
       if (!started) reject(error);
     };
 
     const onAwait = (upload: StreamingUpload) => {
+      const current = reader?.current;
       if (!upload.part && current && !current.isClaimed) current.spillToDisk();
     };
 
-    parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) {
+    const onField = (name: string, value: string, truncated: boolean) => {
+      if (truncated) {
         fail(multipartError(`The multipart field "${name}" exceeds ${options.maxFieldBytes} bytes.`, 413));
         return;
       }
@@ -202,80 +317,55 @@ export function parseMultipart(req: IncomingMessage, options: MultipartOptions):
           }
         }
         started = true;
+        const body = reader as MultipartReader;
         resolve({
           operations,
-          done,
+          done: body.done,
           abandon: () => {
-            req.unpipe(parser);
-            req.pause();
+            body.stopReading();
             fail(multipartError('The request was not read to its end.'));
           },
-          drain: (maxBytes) => {
-            if (finished) return Promise.resolve(true);
-            if (current && !current.isClaimed) current.stream.resume();
-            for (const upload of uploads.values()) if (upload.part && !upload.part.isClaimed) upload.part.stream.resume();
-            discardUnclaimed = true;
-            return new Promise<boolean>((settle) => {
-              let seen = 0;
-              const onData = (chunk: Buffer) => {
-                seen += chunk.length;
-                if (seen > maxBytes) {
-                  req.off('data', onData);
-                  settle(false);
-                }
-              };
-              req.on('data', onData);
-              done.then(() => {
-                req.off('data', onData);
-                settle(finished);
-              });
-            });
-          },
+          drain: (maxBytes) => body.drain(maxBytes),
         });
       }
-    });
+    };
 
-    parser.on('file', (field, stream, info) => {
+    const onFile = (field: string, part: FilePart) => {
       const upload = uploads.get(field);
       if (!started || !upload || upload.part) {
-        stream.resume();
+        part.discard();
         if (!started) fail(multipartError('The multipart fields "operations" and "map" must come before any file.'));
         return;
       }
-      const part = new FilePart(stream, info);
-      if (discardUnclaimed) stream.resume();
-      current = part;
       upload.part = part;
-      stream.once('end', () => {
-        if (current === part) current = undefined;
-      });
       upload.resolve({
-        filename: info.filename ?? '',
+        filename: part.info.filename ?? '',
         fieldName: field,
-        mimetype: info.mimeType,
-        encoding: info.encoding,
+        mimetype: part.info.mimeType,
+        encoding: part.info.encoding,
         createReadStream: () => part.open(),
       } as StreamedFile as never);
-    });
+    };
 
-    parser.on('filesLimit', () => fail(multipartError(`At most ${options.maxFiles} files can be sent in one request.`, 413)));
-    parser.on('error', (err: Error) => fail(multipartError(`Invalid multipart request: ${err.message}`)));
-    parser.on('close', () => {
-      finished = true;
-      if (!started) fail(multipartError('The multipart request needs the fields "operations" and "map".'));
-      for (const [field, upload] of uploads) {
-        if (!upload.part) upload.reject(multipartError(`The multipart request has no file part "${field}".`));
-      }
-      settleDone();
-    });
-
-    req.once('close', () => {
-      if (!finished && !req.complete) {
-        const error = multipartError('The client disconnected before the request was fully sent.');
-        fail(error);
-        settleDone();
-      }
-    });
-    req.pipe(parser);
+    try {
+      reader = new MultipartReader(
+        req,
+        { maxFiles: options.maxFiles, maxFields: 2, maxFieldBytes: options.maxFieldBytes, maxFileBytes: options.maxFileBytes },
+        {
+          onField,
+          onFile,
+          onError: (message, status) => fail(multipartError(message, status)),
+          onClose: () => {
+            if (!started) fail(multipartError('The multipart request needs the fields "operations" and "map".'));
+            for (const [field, upload] of uploads) {
+              if (!upload.part) upload.reject(multipartError(`The multipart request has no file part "${field}".`));
+            }
+          },
+          onDisconnect: () => fail(multipartError('The client disconnected before the request was fully sent.')),
+        },
+      );
+    } catch {
+      reject(multipartError('Invalid multipart request: the Content-Type needs a boundary.'));
+    }
   });
 }

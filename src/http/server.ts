@@ -19,6 +19,7 @@ import type { OriginPolicy } from './origin-policy.js';
 import { assignRequestId } from './request-id.js';
 import { logRequestWhenDone } from './request-log.js';
 import { settleUnreadBody } from './unread-body.js';
+import { handleRestRequest, isRestRequest, type RestDeps } from '../rest/rest-api.js';
 
 export interface RequestHandlerDeps {
   yoga: YogaServerInstance<ServerContext, Context>;
@@ -33,6 +34,8 @@ export interface RequestHandlerDeps {
   metrics?: Pick<Metrics, 'registry' | 'http'> & { public: boolean };
   /** `/readyz`'s checks. */
   readiness?: () => Promise<Readiness>;
+  /** ImageKit's REST API (`/api/v1/files/upload`, `/v1/...`); off when absent. */
+  rest?: RestDeps;
 }
 
 const MAX_FILES_PER_REQUEST = 20;
@@ -70,7 +73,7 @@ function answerPreflight(req: IncomingMessage, res: ServerResponse, origins: Ori
 /** The whole HTTP surface: `/graphql` (authenticated), `/healthz`, `/readyz`, `/metrics`, and file delivery for every other path. */
 export function createRequestHandler(deps: RequestHandlerDeps) {
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const pathname = (req.url ?? '/').split('?')[0];
+    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
     if (pathname === GRAPHQL_PATH) {
       for (const [name, value] of Object.entries(deps.origins.corsHeaders(req.headers))) res.setHeader(name, value);
       if (isGraphiQLPage(req)) {
@@ -121,6 +124,10 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
       const auth = deps.metrics.public ? undefined : authenticate(req.headers.authorization, deps.privateKeys);
       if (auth && !auth.ok) return refuseCredentials(req, res, auth.error);
       await serveMetrics(res, deps.metrics.registry);
+      return;
+    }
+    if (deps.rest && isRestRequest(req, pathname)) {
+      await handleRestRequest(deps.rest, req, res, pathname);
       return;
     }
     if (!(await serveFile(deps.delivery, req, res))) {

@@ -1,10 +1,12 @@
 import type { Tx } from '../db/client.js';
 import type { Transactor } from '../db/transactor.js';
-import { FileRepo, type FileTxQueries, type FileView, type VersionBlob } from '../db/repos/file-repo.js';
-import type { FileVersionRow, FolderRow } from '../db/schema.js';
+import { FileRepo, FileTxQueries, type FileView, type VersionBlob } from '../db/repos/file-repo.js';
+import type { AITag, ExtensionState, FileRow, FileVersionRow, FolderRow } from '../db/schema.js';
 import { AppError, badRequest, fileNotFound, versionNotFound } from '../errors.js';
-import { derivativesOf, thumbnailKey } from '../storage/blob-keys.js';
-import type { BlobStore } from '../storage/blob-store.js';
+import { derivativesOf, originalKey, thumbnailKey } from '../storage/blob-keys.js';
+import { type BlobStore, BlobNotFoundError } from '../storage/blob-store.js';
+import { MAX_VERSIONS, versionLimitReached } from '../upload/commit.js';
+import { createObjectId } from '../upload/ids.js';
 import { formatCoordinates, joinFilePath, normalizeFolder, normalizeTags, parseCustomCoordinates, sanitizeFileName } from '../upload/naming.js';
 import type { FileEventType, LibraryEvents } from '../events/library-events.js';
 import type { FileEvent } from '../events/pubsub.js';
@@ -42,8 +44,52 @@ type Recorder = (type: FileEventType, view: FileView) => Promise<void>;
 const fileExists = (name: string) =>
   new AppError('FILE_ALREADY_EXISTS', `File with name ${name} already exists at the same location.`, { parameter: 'newFileName', details: { reason: 'FILE_ALREADY_EXISTS' } });
 
-const missingFiles = (ids: string[]) =>
+/** ImageKit's answer when files of a bulk operation do not exist, listing them. */
+export const missingFiles = (ids: string[]) =>
   new AppError('NOT_FOUND', 'The requested file(s) does not exist.', { parameter: 'fileIds', details: { missingFileIds: ids } });
+
+const sourceFileMissing = (filePath: string) =>
+  new AppError('NOT_FOUND', `No file found with filePath ${filePath}`, { parameter: 'sourceFilePath', details: { reason: 'SOURCE_FILE_MISSING' } });
+
+const folderNotFound = (folder: string, parameter: string) =>
+  new AppError('NOT_FOUND', `No folder found with folderPath ${folder}`, { parameter, details: { reason: 'FOLDER_NOT_FOUND' } });
+
+/** AI tags without those named in `drop`; `["all"]` drops every one. */
+export function withoutAITags(aiTags: readonly AITag[] | null, drop: readonly string[]): AITag[] | null {
+  return drop.includes('all') ? null : (aiTags ?? []).filter((t) => !drop.includes(t.name));
+}
+
+/** A version being copied: the source row, and the id and blob its copy gets. */
+interface VersionCopy {
+  source: FileVersionRow;
+  id: string;
+  blobKey: string;
+}
+
+/** What a folder copy, move or rename did. */
+export interface FolderOperationResult {
+  /** Where the folder is now (or its copy). */
+  folderPath: string;
+  files: number;
+  folders: number;
+}
+
+/** The last segment of a normalised folder (`/a/b` → `b`). */
+const folderName = (folder: string) => folder.slice(folder.lastIndexOf('/') + 1);
+
+/** `folder` at the place `from` had inside `to` (`/a/b/c`, `/a`, `/x/a` → `/x/a/b/c`). */
+const rebase = (folder: string, from: string, to: string) => (folder === from ? to : `${to}${folder.slice(from.length)}`);
+
+/**
+ * ImageKit's folder name rule (create and rename): letters, marks, numerals (any script), `_` and `-` are kept, every
+ * other character becomes `_`.
+ * @throws BAD_REQUEST (folderName) for an empty name.
+ */
+export function sanitizeFolderName(raw: string): string {
+  const name = raw.normalize('NFC').replace(/[^\p{L}\p{M}\p{N}_-]/gu, '_');
+  if (!name) throw badRequest('folderName', 'Your request is missing folderName parameter.');
+  return name;
+}
 
 /**
  * The media library's write operations. Each runs in one IMMEDIATE transaction, so a failure changes nothing;
@@ -51,6 +97,9 @@ const missingFiles = (ids: string[]) =>
  */
 export class FileManager {
   private readonly files: FileRepo;
+
+  /** Reads outside transactions (committed rows), for what is read before bytes are copied. */
+  private readonly reads: FileTxQueries;
 
   constructor(
     private readonly transactor: Transactor,
@@ -61,6 +110,7 @@ export class FileManager {
     private readonly extensions: ExtensionStarter,
   ) {
     this.files = new FileRepo(transactor);
+    this.reads = new FileTxQueries(transactor.reader, transactor.tables);
   }
 
   /**
@@ -145,8 +195,7 @@ export class FileManager {
         set.customMetadata = completeCustomMetadata({ ...(view.version.customMetadata ?? {}), ...patch.customMetadata }, fields, 'customMetadata');
       }
       if (patch.removeAITags?.length) {
-        const drop = patch.removeAITags;
-        set.aiTags = drop.includes('all') ? null : (view.version.aiTags ?? []).filter((t) => !drop.includes(t.name));
+        set.aiTags = withoutAITags(view.version.aiTags, patch.removeAITags);
       }
       if (requests.length > 0) {
         if (view.version.fileType !== 'image') throw badRequest('extensions', `Extensions apply to images only; this file is ${view.version.mime}.`);
@@ -248,6 +297,192 @@ export class FileManager {
     });
   }
 
+  /**
+   * Copies a file into a folder (created if missing): its current version, or with `includeVersions` every
+   * version (the current one becomes the copy's current). The copy is a new file with new ids and its own copy of
+   * the bytes; when the folder already has a file of that name, the copied versions are added to it as its newest
+   * versions instead (as an upload overwriting it would).
+   * @throws NOT_FOUND (no such source file); VERSION_LIMIT_REACHED; BAD_REQUEST for a bad folder.
+   */
+  async copyFile(sourceFilePath: string, destinationPath: string, includeVersions: boolean): Promise<FileView> {
+    const folder = normalizeFolder(destinationPath);
+    const source = await this.reads.findByPath(sourceFilePath);
+    if (!source) throw sourceFileMissing(sourceFilePath);
+    const copies = await this.copyBlobs(await this.versionsToCopy(source, includeVersions), () => sourceFileMissing(sourceFilePath));
+    return this.withCopies(copies, () =>
+      this.tx(async (q, record) => {
+        await q.ensureFolders(folder, new Date());
+        return await this.insertCopies(q, record, copies, folder, source.file.name);
+      }),
+    );
+  }
+
+  /**
+   * Copies a folder, with its subfolders and files, into `destinationPath` (`/a/b` into `/x` gives `/x/b`); each
+   * file as `copyFile` copies it.
+   * @throws NOT_FOUND (no such folder); BAD_REQUEST (the root, or a destination inside the source); VERSION_LIMIT_REACHED.
+   */
+  async copyFolder(sourceFolderPath: string, destinationPath: string, includeVersions: boolean): Promise<FolderOperationResult> {
+    const { source, target } = this.folderTarget(sourceFolderPath, destinationPath);
+    if (target === source) throw badRequest('destinationPath', `The folder ${source} is already in ${normalizeFolder(destinationPath)}: a copy there would be itself.`);
+    const folders = await this.reads.foldersWithin(source);
+    if (folders.length === 0) throw new AppError('NOT_FOUND', `No files & folder found at sourceFolderPath ${source}`, { parameter: 'sourceFolderPath', details: { reason: 'NO_FILES_FOLDER' } });
+    const views = await this.reads.findByIds(await this.reads.fileIdsWithin(source));
+    const plan: { view: FileView; copies: VersionCopy[] }[] = [];
+    const all: VersionCopy[] = [];
+    try {
+      for (const view of views) {
+        const copies = await this.copyBlobs(await this.versionsToCopy(view, includeVersions), () => fileNotFound());
+        all.push(...copies);
+        plan.push({ view, copies });
+      }
+    } catch (error) {
+      await this.deleteBlobs(all);
+      throw error;
+    }
+    return this.withCopies(all, () =>
+      this.tx(async (q, record) => {
+        const now = new Date();
+        for (const folder of folders) await q.ensureFolders(rebase(folder.folderPath, source, target), now);
+        for (const { view, copies } of plan) await this.insertCopies(q, record, copies, rebase(view.file.folderPath, source, target), view.file.name);
+        return { folderPath: target, files: plan.length, folders: folders.length };
+      }),
+    );
+  }
+
+  /**
+   * Moves a folder, with its subfolders and files (all versions), into `destinationPath` (`/a/b` into `/x` gives
+   * `/x/b`; an existing `/x/b` is merged into). All or nothing: a file whose new path is taken by another file
+   * stops the move.
+   * @throws NOT_FOUND; BAD_REQUEST (the root, or a destination inside the source); FILE_ALREADY_EXISTS
+   */
+  async moveFolder(sourceFolderPath: string, destinationPath: string): Promise<FolderOperationResult> {
+    const { source, target } = this.folderTarget(sourceFolderPath, destinationPath);
+    return this.relocateFolder(source, target, 'sourceFolderPath');
+  }
+
+  /**
+   * Renames a folder in place (ImageKit's rule: characters other than letters, numerals and `-` become `_`); its
+   * files and subfolders move with it.
+   * @throws NOT_FOUND; BAD_REQUEST (the root); FILE_ALREADY_EXISTS
+   */
+  async renameFolder(folderPath: string, newFolderName: string): Promise<FolderOperationResult> {
+    const source = normalizeFolder(folderPath);
+    if (source === '/') throw badRequest('folderPath', 'The root folder cannot be renamed.');
+    const parent = source.slice(0, source.lastIndexOf('/')) || '/';
+    return this.relocateFolder(source, normalizeFolder(`${parent}/${sanitizeFolderName(newFolderName)}`), 'folderPath');
+  }
+
+  /** Folder rows move by being created at the new path and deleted at the old one (they get new ids). */
+  private async relocateFolder(source: string, target: string, parameter: string): Promise<FolderOperationResult> {
+    return this.tx(async (q, record) => {
+      const folders = await q.foldersWithin(source);
+      if (folders.length === 0) throw folderNotFound(source, parameter);
+      const fileIds = await q.fileIdsWithin(source);
+      if (target === source) return { folderPath: target, files: fileIds.length, folders: folders.length };
+      const now = new Date();
+      for (const folder of folders) await q.ensureFolders(rebase(folder.folderPath, source, target), now);
+      for (const { file } of await q.findByIds(fileIds)) {
+        await this.relocate(q, file.id, rebase(file.folderPath, source, target), file.name);
+        await this.updated(q, record, file.id);
+      }
+      await q.deleteFolders(folders.map((f) => f.id));
+      return { folderPath: target, files: fileIds.length, folders: folders.length };
+    });
+  }
+
+  /** Where `source` lands when put into `destinationPath`. @throws BAD_REQUEST for the root or a destination inside the source. */
+  private folderTarget(sourceFolderPath: string, destinationPath: string): { source: string; target: string } {
+    const source = normalizeFolder(sourceFolderPath);
+    const destination = normalizeFolder(destinationPath);
+    if (source === '/') throw badRequest('sourceFolderPath', 'The root folder cannot be copied or moved.');
+    if (destination === source || destination.startsWith(`${source}/`)) {
+      throw badRequest('destinationPath', `The destination ${destination} is inside the source folder ${source}.`);
+    }
+    return { source, target: joinFilePath(destination, folderName(source)) };
+  }
+
+  /** The versions a copy takes, oldest first, the current one last (it stays the current one). */
+  private async versionsToCopy(view: FileView, includeVersions: boolean): Promise<FileVersionRow[]> {
+    if (!includeVersions) return [view.version];
+    const versions = (await this.files.listVersions(view.file.id)) ?? [view];
+    return [...versions.filter((v) => v.version.id !== view.version.id), view].map((v) => v.version);
+  }
+
+  /** Copies each version's bytes to a new id's blob; on failure removes what was copied. */
+  private async copyBlobs(sources: readonly FileVersionRow[], missing: () => AppError): Promise<VersionCopy[]> {
+    const copies: VersionCopy[] = [];
+    try {
+      for (const source of sources) {
+        const id = createObjectId();
+        const copy = { source, id, blobKey: originalKey(id) };
+        copies.push(copy);
+        await this.store.put(copy.blobKey, await this.store.get(source.blobKey));
+      }
+    } catch (error) {
+      await this.deleteBlobs(copies);
+      // The source was deleted while its bytes were being read.
+      if (error instanceof BlobNotFoundError) throw missing();
+      throw error;
+    }
+    return copies;
+  }
+
+  /** Runs `commit`; when it fails, the copied blobs are removed. */
+  private async withCopies<T>(copies: readonly VersionCopy[], commit: () => Promise<T>): Promise<T> {
+    try {
+      return await commit();
+    } catch (error) {
+      await this.deleteBlobs([...copies]);
+      throw error;
+    }
+  }
+
+  /**
+   * Writes the rows of copied versions at `folder`/`name`: a new file (whose id is its first version's), or, when a
+   * file is there, its newest versions. The last copy becomes the current version.
+   */
+  private async insertCopies(q: FileTxQueries, record: Recorder, copies: readonly VersionCopy[], folder: string, name: string): Promise<FileView> {
+    const now = new Date();
+    const filePath = joinFilePath(folder, name);
+    const last = copies[copies.length - 1] as VersionCopy;
+    const row = (c: VersionCopy, file: Pick<FileRow, 'id' | 'createdAt'>, number: number) => {
+      const { id: _id, fileId: _fileId, number: _number, isCurrent: _isCurrent, blobKey: _blobKey, folderPath: _folderPath, name: _name, fileCreatedAt: _fileCreatedAt, createdAt: _createdAt, updatedAt: _updatedAt, extensionStatus, ...attributes } = c.source;
+      // Extensions still running on the source finish there, not on the copy.
+      const settled = Object.entries(extensionStatus ?? {}).filter(([, state]) => state !== 'pending') as [string, ExtensionState][];
+      return {
+        ...attributes,
+        id: c.id,
+        fileId: file.id,
+        number,
+        isCurrent: c === last,
+        blobKey: c.blobKey,
+        folderPath: folder,
+        name,
+        fileCreatedAt: file.createdAt,
+        extensionStatus: settled.length > 0 ? Object.fromEntries(settled) : null,
+        createdAt: now,
+        updatedAt: now,
+      };
+    };
+    const existing = await q.findFileByPath(filePath);
+    if (!existing) {
+      const file = { id: (copies[0] as VersionCopy).id, filePath, folderPath: folder, name, currentVersionId: last.id, versionCounter: copies.length, createdAt: now, updatedAt: now };
+      await q.insertFile(file);
+      for (const [i, c] of copies.entries()) await q.insertVersion(row(c, file, i + 1));
+      const view = await this.current(q, file.id);
+      await record('file.created', view);
+      return view;
+    }
+    if ((await q.countVersions(existing.id)) + copies.length > MAX_VERSIONS) throw versionLimitReached(filePath);
+    await q.updateVersionsOf(existing.id, { isCurrent: false });
+    for (const [i, c] of copies.entries()) await q.insertVersion(row(c, existing, existing.versionCounter + i + 1));
+    await q.updateFile(existing.id, { currentVersionId: last.id, versionCounter: existing.versionCounter + copies.length, updatedAt: now });
+    const view = await this.current(q, existing.id);
+    await record('file-version.created', view);
+    return view;
+  }
+
   private async relocate(q: FileTxQueries, fileId: string, folder: string, name: string): Promise<void> {
     const filePath = joinFilePath(folder, name);
     if (await q.isPathTakenByOther(filePath, fileId)) throw fileExists(name);
@@ -263,6 +498,27 @@ export class FileManager {
    */
   async changeTags(fileIds: readonly string[], tags: readonly string[], mode: 'add' | 'remove'): Promise<string[]> {
     const wanted = normalizeTags(tags);
+    return this.changeEachCurrentVersion(fileIds, (version) => {
+      const current = version.tags ?? [];
+      const next = mode === 'add' ? normalizeTags([...current, ...wanted]) : current.filter((t) => !wanted.includes(t));
+      return { tags: next.length ? next : null };
+    });
+  }
+
+  /**
+   * Removes AI tags (by name) from several files at once; all or nothing.
+   * @throws NOT_FOUND with `details.missingFileIds` (nothing changes).
+   */
+  async removeAITags(fileIds: readonly string[], names: readonly string[]): Promise<string[]> {
+    return this.changeEachCurrentVersion(fileIds, (version) => ({ aiTags: (version.aiTags ?? []).filter((t) => !names.includes(t.name)) }));
+  }
+
+  /**
+   * Applies `change` to the current version of each of `fileIds` in one transaction, all or nothing, and records
+   * each file as updated. @returns the ids, without repeats
+   * @throws NOT_FOUND with `details.missingFileIds` (nothing changes)
+   */
+  private async changeEachCurrentVersion(fileIds: readonly string[], change: (version: FileVersionRow) => Partial<FileVersionRow>): Promise<string[]> {
     const unique = [...new Set(fileIds)];
     return this.tx(async (q, record) => {
       const rows = await q.findByIds(unique);
@@ -270,14 +526,13 @@ export class FileManager {
       if (missing.length) throw missingFiles(missing);
       const now = new Date();
       for (const { version } of rows) {
-        const current = version.tags ?? [];
-        const next = mode === 'add' ? normalizeTags([...current, ...wanted]) : current.filter((t) => !wanted.includes(t));
-        await q.updateVersion(version.id, { tags: next.length ? next : null, updatedAt: now });
+        await q.updateVersion(version.id, { ...change(version), updatedAt: now });
         await this.updated(q, record, version.fileId);
       }
       return unique;
     });
   }
+
 
   /** Creates a folder (and its parents); creating an existing folder returns it. @throws BAD_REQUEST for a bad name. */
   async createFolder(folderName: string, parentFolderPath: string | null | undefined): Promise<FolderRow> {

@@ -4,6 +4,8 @@ import type { CustomMetadataFieldRow, FolderRow } from '../db/schema.js';
 import type { Transactor } from '../db/transactor.js';
 import { type AssetType, comparePositions, decodeCursor, encodeCursor, type Position, type SortDirection, type SortKey } from './listing-order.js';
 import { parseSearchQuery } from './search/parse-search-query.js';
+import { badRequest } from '../errors.js';
+import { normalizeFolder } from '../upload/naming.js';
 
 export type { AssetType, SortKey } from './listing-order.js';
 
@@ -17,6 +19,25 @@ export interface ListAssetsOptions {
   searchQuery: string | null;
   first: number;
   after: string | null;
+}
+
+/** The most assets one page holds. */
+export const MAX_PAGE_SIZE = 1000;
+
+/** @throws BAD_REQUEST (`parameter`) for a page size outside 1 to 1000, with ImageKit's messages. */
+export function assertPageSize(parameter: string, value: number): void {
+  if (value < 1) throw badRequest(parameter, `Minimum value of ${parameter} parameter is 1. Value sent is ${value}.`);
+  if (value > MAX_PAGE_SIZE) throw badRequest(parameter, `Maximum value of ${parameter} parameter is ${MAX_PAGE_SIZE}. Value sent is ${value}.`);
+}
+
+/** A listing's folder (`null` when not given: everywhere), normalised. @throws BAD_REQUEST (path) */
+export function parseListPath(raw: string | null | undefined): string | null {
+  if (raw == null) return null;
+  try {
+    return normalizeFolder(raw);
+  } catch {
+    throw badRequest('path', `Your request contains invalid path parameter: "${raw}" is not a folder path.`);
+  }
 }
 
 export type Asset = { kind: 'file'; view: FileView } | { kind: 'folder'; folder: FolderRow };

@@ -4,6 +4,14 @@ import { badRequest } from '../errors.js';
 export type AssetType = 'file' | 'file-version' | 'folder' | 'all';
 export type SortKey = 'NAME' | 'CREATED' | 'UPDATED' | 'HEIGHT' | 'WIDTH' | 'SIZE';
 export type SortDirection = 'ASC' | 'DESC';
+export const SORT_KEYS: readonly SortKey[] = ['NAME', 'CREATED', 'UPDATED', 'HEIGHT', 'WIDTH', 'SIZE'];
+
+/** ImageKit's `sort` (`ASC_` or `DESC_` plus a key, e.g. `DESC_CREATED`). @throws BAD_REQUEST (sort) */
+export function parseAssetSort(raw: string): { key: SortKey; direction: SortDirection } {
+  const match = /^(ASC|DESC)_([A-Z]+)$/.exec(raw);
+  if (!match || !(SORT_KEYS as readonly string[]).includes(match[2] as string)) throw badRequest('sort', 'Your request contains invalid value for sort parameters.');
+  return { direction: match[1] as SortDirection, key: match[2] as SortKey };
+}
 
 export type SortValue = string | number;
 /** Where a row sits in the order: its sort value (epoch ms for dates), its kind (folders before files on ties), its id. */

@@ -1,3 +1,5 @@
+import { badRequest } from '../errors.js';
+import type { ExtensionSpec } from '../extensions/extension-request.js';
 import { builder } from './builder.js';
 import { FileRef } from './file.js';
 
@@ -33,6 +35,21 @@ export const ExtensionInput = builder.inputType('ExtensionInput', {
     removeBg: t.field({ type: RemoveBgInput }),
   }),
 });
+
+/**
+ * The `@oneOf` inputs as the neutral extension objects the pipeline takes (ImageKit's `{name, …}`), or null when
+ * the argument was not given.
+ * @throws BAD_REQUEST (extensions) for an item naming no extension (GraphQL's `@oneOf` check normally refuses it first).
+ */
+export function extensionSpecsOf(inputs: readonly (typeof ExtensionInput.$inferInput)[] | null | undefined): ExtensionSpec[] | null {
+  if (!inputs) return null;
+  return inputs.map((input): ExtensionSpec => {
+    if (input.googleAutoTagging) return { name: 'google-auto-tagging', ...input.googleAutoTagging };
+    if (input.awsAutoTagging) return { name: 'aws-auto-tagging', ...input.awsAutoTagging };
+    if (input.removeBg) return { name: 'remove-bg', options: input.removeBg.options };
+    throw badRequest('extensions', 'Each extensions item must name exactly one extension: googleAutoTagging, awsAutoTagging or removeBg.');
+  });
+}
 
 const ExtensionStateEnum = builder.enumType('ExtensionState', {
   values: { PENDING: { value: 'pending' }, SUCCESS: { value: 'success' }, FAILED: { value: 'failed' } } as const,

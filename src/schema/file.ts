@@ -1,8 +1,7 @@
 import type { FileView } from '../db/repos/file-repo.js';
 import type { AITag } from '../db/schema.js';
 import { fileUrl, thumbnailUrl } from '../delivery/urls.js';
-import { badRequest, fileNotFound } from '../errors.js';
-import { isObjectId } from '../upload/ids.js';
+import { assertFileId, requireFile as requireFileIn } from '../library/file-lookup.js';
 import { AssetRef, type AssetValue, isFileView } from './asset.js';
 import type { Context } from '../http/context.js';
 import { builder } from './builder.js';
@@ -54,18 +53,10 @@ export const FileRef = builder.objectRef<FileView>('File').implement({
   }),
 });
 
-/** @throws BAD_REQUEST (fileId) for an id that is not 24 hex characters. */
-export function assertFileId(fileId: string): void {
-  if (!isObjectId(fileId)) throw badRequest('fileId', 'Your request contains invalid fileId parameter.');
-}
+export { assertFileId };
 
 /** The file (current version) with this id. @throws BAD_REQUEST for a malformed id, NOT_FOUND when there is none. */
-export async function requireFile(ctx: Context, fileId: string | number): Promise<FileView> {
-  assertFileId(String(fileId));
-  const view = await ctx.services.files.findById(String(fileId));
-  if (!view) throw fileNotFound();
-  return view;
-}
+export const requireFile = (ctx: Context, fileId: string | number): Promise<FileView> => requireFileIn(ctx.services.files, String(fileId));
 
 builder.queryField('file', (t) =>
   t.field({

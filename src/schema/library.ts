@@ -1,13 +1,11 @@
-import { badRequest } from '../errors.js';
-import type { SortKey } from '../library/list-assets.js';
-import { normalizeFolder } from '../upload/naming.js';
+import { assertPageSize, parseListPath, type SortKey } from '../library/list-assets.js';
+import { parseAssetSort, SORT_KEYS } from '../library/listing-order.js';
 import { AssetRef, type AssetValue, assetValue } from './asset.js';
 import { builder } from './builder.js';
 
-const SORTS = ['NAME', 'CREATED', 'UPDATED', 'HEIGHT', 'WIDTH', 'SIZE'] as const;
 const SortEnum = builder.enumType('AssetSort', {
   description: 'ImageKit\'s `sort`: ASC_ or DESC_ plus NAME, CREATED, UPDATED, HEIGHT, WIDTH or SIZE. Files without a width or height sort as -1.',
-  values: SORTS.flatMap((k) => [`ASC_${k}`, `DESC_${k}`]) as `${'ASC' | 'DESC'}_${SortKey}`[],
+  values: SORT_KEYS.flatMap((k) => [`ASC_${k}`, `DESC_${k}`]) as `${'ASC' | 'DESC'}_${SortKey}`[],
 });
 
 const FileTypeFilter = builder.enumType('FileTypeFilter', {
@@ -68,23 +66,14 @@ builder.queryField('files', (t) =>
     },
     resolve: async (_root, args, ctx) => {
       const first = args.first ?? 100;
-      if (first < 1) throw badRequest('first', `Minimum value of first parameter is 1. Value sent is ${first}.`);
-      if (first > 1000) throw badRequest('first', `Maximum value of first parameter is 1000. Value sent is ${first}.`);
-      let path: string | null = null;
-      if (args.path != null) {
-        try {
-          path = normalizeFolder(args.path);
-        } catch {
-          throw badRequest('path', `Your request contains invalid path parameter: "${args.path}" is not a folder path.`);
-        }
-      }
-      const [direction, key] = (args.sort ?? 'ASC_CREATED').split('_') as ['ASC' | 'DESC', SortKey];
+      assertPageSize('first', first);
+      const path = parseListPath(args.path);
       const page = await ctx.services.listAssets({
         path,
         recursive: args.recursive ?? false,
         fileType: args.fileType ?? 'all',
         type: args.type ?? 'file',
-        sort: { key, direction },
+        sort: parseAssetSort(args.sort ?? 'ASC_CREATED'),
         searchQuery: args.searchQuery ?? null,
         first,
         after: args.after ?? null,

@@ -1,15 +1,10 @@
-import { badRequest } from '../errors.js';
-import { isObjectId } from '../upload/ids.js';
+import { assertFileIds, assertVersionId, MAX_BULK_DELETE } from '../library/file-lookup.js';
 import { parseExtensions } from '../extensions/extension-request.js';
 import { parseWebhookUrl } from '../upload/request.js';
 import { builder } from './builder.js';
-import { ExtensionInput } from './extensions.js';
+import { ExtensionInput, extensionSpecsOf } from './extensions.js';
 import { assertFileId, FileRef } from './file.js';
 import { FolderRef } from './folder.js';
-
-const assertVersionId = (versionId: string) => {
-  if (!isObjectId(versionId)) throw badRequest('versionId', 'Your request contains invalid versionId parameter.');
-};
 
 const PublishInput = builder.inputType('PublishInput', {
   fields: (t) => ({
@@ -39,7 +34,7 @@ builder.mutationField('updateFileDetails', (t) =>
       const { fileId, extensions, webhookUrl, ...patch } = args;
       return ctx.services.manager.updateDetails(String(fileId), {
         ...patch,
-        extensions: extensions ? parseExtensions(extensions) : null,
+        extensions: extensions ? parseExtensions(extensionSpecsOf(extensions) ?? []) : null,
         webhookUrl: parseWebhookUrl(webhookUrl),
       });
     },
@@ -72,8 +67,7 @@ builder.mutationField('deleteFiles', (t) =>
     description: 'Deletes every existing file among the ids; ids that do not exist are reported, not fatal.',
     args: { fileIds: t.arg.idList({ required: true }) },
     resolve: (_r, { fileIds }, ctx) => {
-      if (fileIds.length === 0 || fileIds.length > 100) throw badRequest('fileIds', 'Send between 1 and 100 fileIds.');
-      for (const id of fileIds) assertFileId(String(id));
+      assertFileIds(fileIds.map(String), MAX_BULK_DELETE);
       return ctx.services.manager.deleteFiles(fileIds.map(String));
     },
   }),

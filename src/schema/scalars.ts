@@ -12,7 +12,7 @@ builder.scalarType('Upload', {
   description:
     'A file to upload, in any of ImageKit\'s three forms: a file part of a GraphQL multipart request, or a string holding base64 (plain or a `data:` URI) or an http(s) URL to download. Strings may be written inline, e.g. in GraphiQL.',
   parseValue: (value): FileSource => {
-    if (value instanceof Upload) return { kind: 'multipart', file: value.promise as never };
+    if (value instanceof Upload) return { kind: 'stream', file: value.promise as never };
     if (typeof value === 'string') return { kind: 'string', value };
     throw invalidUpload();
   },

@@ -1,5 +1,5 @@
 import { builder } from './builder.js';
-import { ExtensionInput } from './extensions.js';
+import { ExtensionInput, extensionSpecsOf } from './extensions.js';
 import { FileRef } from './file.js';
 import { UploadTransformationInput } from './upload-transformation.js';
 
@@ -36,6 +36,6 @@ builder.mutationField('uploadFile', (t) =>
       transformation: t.arg({ type: UploadTransformationInput, description: 'Pre- and post-transformations, as ImageKit\'s `{pre, post}`.' }),
       overwriteCustomMetadata: t.arg.boolean({ defaultValue: true, description: 'Only when customMetadata is omitted on an overwrite: true resets it (to the defaults), false keeps the old values.' }),
     },
-    resolve: (_root, args, ctx) => ctx.services.uploadFile({ ...args, requestId: ctx.requestId }),
+    resolve: (_root, { extensions, ...args }, ctx) => ctx.services.uploadFile({ ...args, extensions: extensionSpecsOf(extensions), requestId: ctx.requestId }),
   }),
 );

@@ -1,19 +1,13 @@
-import { badRequest, fileNotFound, versionNotFound } from '../errors.js';
-import { isObjectId } from '../upload/ids.js';
+import { requireVersion, requireVersions } from '../library/file-lookup.js';
 import { builder } from './builder.js';
-import { assertFileId, FileRef } from './file.js';
+import { FileRef } from './file.js';
 
 builder.queryField('fileVersions', (t) =>
   t.field({
     type: [FileRef],
     description: 'Every version of a file, oldest first. Non-current versions have `isCurrentVersion: false` and a `url` that names the version.',
     args: { fileId: t.arg.id({ required: true }) },
-    resolve: async (_root, { fileId }, ctx) => {
-      assertFileId(String(fileId));
-      const versions = await ctx.services.files.listVersions(String(fileId));
-      if (!versions) throw fileNotFound();
-      return versions;
-    },
+    resolve: (_root, { fileId }, ctx) => requireVersions(ctx.services.files, String(fileId)),
   }),
 );
 
@@ -23,15 +17,6 @@ builder.queryField('fileVersion', (t) =>
     nullable: true,
     description: 'One version of a file.',
     args: { fileId: t.arg.id({ required: true }), versionId: t.arg.id({ required: true }) },
-    resolve: async (_root, { fileId, versionId }, ctx) => {
-      assertFileId(String(fileId));
-      if (!isObjectId(String(versionId))) throw badRequest('versionId', 'Your request contains invalid versionId parameter.');
-      const view = await ctx.services.files.findVersion(String(fileId), String(versionId));
-      if (!view) {
-        if (!(await ctx.services.files.findById(String(fileId)))) throw fileNotFound();
-        throw versionNotFound();
-      }
-      return view;
-    },
+    resolve: (_root, { fileId, versionId }, ctx) => requireVersion(ctx.services.files, String(fileId), String(versionId)),
   }),
 );

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -36,8 +37,9 @@ export class LocalBlobStore implements BlobStore {
     await fs.mkdir(tempDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const tempPath = path.join(tempDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
     const limit = new ByteLimit(options.maxBytes ?? Number.POSITIVE_INFINITY, (n) => new BlobTooLargeError(n));
+    const out = createWriteStream(tempPath, { highWaterMark: 1 << 20, mode: PRIVATE_FILE_MODE });
     try {
-      await pipeline(body, limit, createWriteStream(tempPath, { highWaterMark: 1 << 20, mode: PRIVATE_FILE_MODE }));
+      await pipeline(body, limit, out);
       // fsync is per file, so a second descriptor flushes what the stream wrote.
       const handle = await fs.open(tempPath, 'r+');
       try {
@@ -50,6 +52,10 @@ export class LocalBlobStore implements BlobStore {
       return { size: limit.bytes };
     } catch (error) {
       body.destroy();
+      // The file is opened asynchronously: one destroyed before it opened is created (and closed) after the
+      // pipeline has failed, so wait for that before removing it.
+      out.destroy();
+      if (!out.closed) await once(out, 'close').catch(() => {});
       await fs.rm(tempPath, { force: true });
       throw error;
     }

@@ -1,11 +1,22 @@
 import { badRequest } from '../errors.js';
-import { type ExtensionInput, type ExtensionRequest, parseExtensions } from '../extensions/extension-request.js';
-import type { StreamedFile } from '../http/multipart.js';
+import type { Readable } from 'node:stream';
+import { type ExtensionRequest, type ExtensionSpec, parseExtensions } from '../extensions/extension-request.js';
 import { parseUploadTransformation, type UploadTransformation, type UploadTransformationInput } from './upload-transformation.js';
 import { type Coordinates, normalizeFolder, normalizeTags, parseCustomCoordinates, sanitizeFileName } from './naming.js';
 
-/** The `file` argument: a multipart part, or a string that is base64, a data URI or an http(s) URL. */
-export type FileSource = { kind: 'multipart'; file: Promise<StreamedFile> } | { kind: 'string'; value: string };
+/**
+ * A file whose bytes arrive as a stream: a file part of a GraphQL multipart request or of ImageKit's upload form
+ * (each adapter builds one from its parser's part). The name and type are the client's and are not trusted.
+ */
+export interface StreamedFile {
+  readonly filename: string;
+  readonly mimetype: string;
+  /** The bytes, straight off the request. Can be called once. */
+  createReadStream(): Readable;
+}
+
+/** The `file` parameter: a streamed part, or a string that is base64, a data URI or an http(s) URL. */
+export type FileSource = { kind: 'stream'; file: Promise<StreamedFile> } | { kind: 'string'; value: string };
 
 /** `uploadFile`'s arguments, named as ImageKit names them. */
 export interface UploadParams {
@@ -23,7 +34,8 @@ export interface UploadParams {
   overwriteCustomMetadata?: boolean | null;
   customMetadata?: Record<string, unknown> | null;
   description?: string | null;
-  extensions?: readonly ExtensionInput[] | null;
+  /** ImageKit's extension objects, validated by `parseExtensions`. */
+  extensions?: readonly ExtensionSpec[] | null;
   webhookUrl?: string | null;
   /** A client-chosen id under which `uploadProgress` reports this upload. */
   uploadId?: string | null;

@@ -21,7 +21,7 @@ export const isUrl = (value: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
  * @throws BAD_REQUEST (file), FILE_TOO_LARGE (file), FILE_DOWNLOAD_FAILED (file)
  */
 export async function openSource(source: FileSource, maxBytes: number, urlOptions: Omit<UrlFetchOptions, 'maxBytes'>): Promise<OpenedSource> {
-  if (source.kind === 'multipart') {
+  if (source.kind === 'stream') {
     const file = await source.file;
     return {
       stream: file.createReadStream(),

@@ -63,7 +63,7 @@ export interface UploadMetrics {
 
 /** Same test as `openSource` makes (there, on the trimmed value). */
 const sourceKindOf = (file: FileSource): UploadSourceKind => {
-  if (file.kind === 'multipart') return 'multipart';
+  if (file.kind === 'stream') return 'multipart';
   return isUrl(file.value.trim()) ? 'url' : 'base64';
 };
 

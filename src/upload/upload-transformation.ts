@@ -41,6 +41,20 @@ function checkedPlan(where: string, value: string): TransformPlan {
   }
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The JSON types of the parameter (it may come straight from ImageKit's JSON text): `pre` a string, `post` an array of objects with string values. */
+function assertShape(input: unknown): asserts input is UploadTransformationInput {
+  if (!isObject(input)) throw invalid('It must be an object with pre, post or both.');
+  if (input.pre != null && typeof input.pre !== 'string') throw invalid('pre must be a transformation string.');
+  if (input.post == null) return;
+  if (!Array.isArray(input.post)) throw invalid('post must be an array.');
+  input.post.forEach((item: unknown, i) => {
+    if (!isObject(item)) throw invalid(`post[${i}] must be an object with a type.`);
+    if (item.value != null && typeof item.value !== 'string') throw invalid(`post[${i}].value must be a transformation string.`);
+  });
+}
+
 /**
  * Checks the `transformation` parameter as ImageKit does (pre a non-empty transformation string; post an array
  * of typed items; `transformation` and `abs` need a value, `abs` a protocol) and parses every transformation in it.
@@ -49,6 +63,7 @@ function checkedPlan(where: string, value: string): TransformPlan {
  */
 export function parseUploadTransformation(input: UploadTransformationInput | null | undefined): UploadTransformation | null {
   if (input == null) return null;
+  assertShape(input);
   if ((input.pre == null || input.pre === '') && (input.post == null || input.post.length === 0)) {
     throw invalid('It must contain pre, post or both.');
   }

@@ -98,6 +98,7 @@ describe.skipIf(!online)(`several Stowage instances on PostgreSQL + S3 + Redis${
       STOWAGE_MULTI_INSTANCE: 'true',
       STOWAGE_PRIVATE_KEY: TEST_KEY,
       STOWAGE_WEBHOOK_SECRET: 'whsec_shared_by_every_instance',
+      STOWAGE_PUBLIC_KEY: 'public_shared_by_every_instance',
       STOWAGE_URL_ALLOWLIST: '127.0.0.1/32',
       STOWAGE_LOG_LEVEL: 'warn',
     };

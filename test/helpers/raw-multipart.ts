@@ -12,15 +12,18 @@ export function multipartEnvelope(query: string, variables: Record<string, unkno
   return { head: Buffer.from(head), tail: Buffer.from(`\r\n--${BOUNDARY}--\r\n`) };
 }
 
-/** Opens a streaming multipart POST to /graphql; the caller writes the body at its own pace. */
-export function openMultipartRequest(baseUrl: string, extraHeaders: Record<string, string> = {}) {
-  const url = new URL('/graphql', baseUrl);
+/**
+ * Opens a streaming multipart POST (to /graphql unless `path` says otherwise, with `boundary`); the caller writes
+ * the body at its own pace.
+ */
+export function openMultipartRequest(baseUrl: string, extraHeaders: Record<string, string> = {}, { path = '/graphql', boundary = BOUNDARY } = {}) {
+  const url = new URL(path, baseUrl);
   const req = http.request({
     host: url.hostname,
     port: url.port,
     path: url.pathname,
     method: 'POST',
-    headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, authorization: basicAuth(), 'transfer-encoding': 'chunked', ...extraHeaders },
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, authorization: basicAuth(), 'transfer-encoding': 'chunked', ...extraHeaders },
   });
   const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
     req.once('response', (res) => {

@@ -174,9 +174,9 @@ describe('a Stowage app on S3', () => {
     expect(await bucketKeys(`app/derived/`)).toEqual([]);
     expect((await fetch(blob.url)).status).toBe(404);
 
-    // Only the generated secret and, on SQLite, the database: the bytes never touched the data directory.
+    // Only the generated secrets and, on SQLite, the database: the bytes never touched the data directory.
     const entries = (await fs.readdir(t.dataDir)).filter((name) => !/^stowage\.db(-wal|-shm)?$/.test(name));
-    expect(entries).toEqual(['webhook-secret']);
+    expect(entries.sort()).toEqual(['public-key', 'webhook-secret']);
   });
 });
 

@@ -148,6 +148,7 @@ describe('STOWAGE_MULTI_INSTANCE', () => {
     STOWAGE_REDIS_URL: 'redis://cache:6379/2',
     STOWAGE_PRIVATE_KEY: 'private_k',
     STOWAGE_WEBHOOK_SECRET: 'whsec_s',
+    STOWAGE_PUBLIC_KEY: 'public_k',
   };
 
   it('refuses, one line per setting, to run as one of several instances on anything a single process keeps to itself', () => {
@@ -164,6 +165,7 @@ describe('STOWAGE_MULTI_INSTANCE', () => {
       'STOWAGE_MULTI_INSTANCE=true needs STOWAGE_REDIS_URL: live events must go through Redis (the in-process bus reaches one instance)',
       'STOWAGE_MULTI_INSTANCE=true needs STOWAGE_PRIVATE_KEY: every instance must accept the same API key (a generated one lives in one data directory)',
       'STOWAGE_MULTI_INSTANCE=true needs STOWAGE_WEBHOOK_SECRET: every instance must sign webhooks with the same secret (a generated one lives in one data directory)',
+      'STOWAGE_MULTI_INSTANCE=true needs STOWAGE_PUBLIC_KEY: every instance must accept the same public key for browser uploads (a generated one lives in one data directory)',
     ]);
   });
 

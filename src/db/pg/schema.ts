@@ -180,3 +180,14 @@ export const webhookDeliveries = pgTable(
   },
   (t) => [index('webhook_deliveries_created_at_idx').on(t.createdAt)],
 );
+
+/** Used client-side upload tokens: see `uploadTokens` in `src/db/schema.ts`. */
+export const uploadTokens = pgTable(
+  'upload_tokens',
+  {
+    token: text('token').primaryKey(),
+    /** Unix milliseconds: the upload's `expire`. */
+    expiresAt: millis('expires_at').notNull(),
+  },
+  (t) => [index('upload_tokens_expires_at_idx').on(t.expiresAt)],
+);

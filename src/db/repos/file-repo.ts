@@ -139,6 +139,11 @@ export class FileTxQueries {
     }
   }
 
+  /** `folder` and every folder below it, parents before their children. */
+  async foldersWithin(folder: string): Promise<FolderRow[]> {
+    return await this.tx.select().from(this.t.folders).where(within(this.t.folders.folderPath, folder)).orderBy(asc(this.t.folders.folderPath));
+  }
+
   /** The ids of `folder` and every folder below it. */
   async folderIdsWithin(folder: string): Promise<string[]> {
     return (await this.tx.select({ id: this.t.folders.id }).from(this.t.folders).where(within(this.t.folders.folderPath, folder))).map((r) => r.id);
