@@ -41,8 +41,8 @@ export interface BulkResult {
 /** Records a library event in the transaction (see `FileManager.tx`). */
 type Recorder = (type: FileEventType, view: FileView) => Promise<void>;
 
-const fileExists = (name: string) =>
-  new AppError('FILE_ALREADY_EXISTS', `File with name ${name} already exists at the same location.`, { parameter: 'newFileName', details: { reason: 'FILE_ALREADY_EXISTS' } });
+const fileExists = (name: string, parameter: string) =>
+  new AppError('FILE_ALREADY_EXISTS', `File with name ${name} already exists at the same location.`, { parameter, details: { reason: 'FILE_ALREADY_EXISTS' } });
 
 /** ImageKit's answer when files of a bulk operation do not exist, listing them. */
 export const missingFiles = (ids: string[]) =>
@@ -280,7 +280,7 @@ export class FileManager {
     return this.tx(async (q, record) => {
       const file = await q.findFileByPath(filePath);
       if (!file) throw fileNotFound();
-      await this.relocate(q, file.id, file.folderPath, name);
+      await this.relocate(q, file.id, file.folderPath, name, 'newFileName');
       return await this.updated(q, record, file.id);
     });
   }
@@ -292,7 +292,7 @@ export class FileManager {
       const file = await q.findFileByPath(sourceFilePath);
       if (!file) throw fileNotFound();
       await q.ensureFolders(folder, new Date());
-      await this.relocate(q, file.id, folder, file.name);
+      await this.relocate(q, file.id, folder, file.name, 'destinationPath');
       return await this.updated(q, record, file.id);
     });
   }
@@ -383,7 +383,8 @@ export class FileManager {
       const now = new Date();
       for (const folder of folders) await q.ensureFolders(rebase(folder.folderPath, source, target), now);
       for (const { file } of await q.findByIds(fileIds)) {
-        await this.relocate(q, file.id, rebase(file.folderPath, source, target), file.name);
+        // The parameter that chose the clashing place: the destination of a move, the new name of a rename.
+        await this.relocate(q, file.id, rebase(file.folderPath, source, target), file.name, parameter === 'folderPath' ? 'newFolderName' : 'destinationPath');
         await this.updated(q, record, file.id);
       }
       await q.deleteFolders(folders.map((f) => f.id));
@@ -483,9 +484,10 @@ export class FileManager {
     return view;
   }
 
-  private async relocate(q: FileTxQueries, fileId: string, folder: string, name: string): Promise<void> {
+  /** @throws FILE_ALREADY_EXISTS naming `conflictParameter` when another file is at the new path */
+  private async relocate(q: FileTxQueries, fileId: string, folder: string, name: string, conflictParameter: string): Promise<void> {
     const filePath = joinFilePath(folder, name);
-    if (await q.isPathTakenByOther(filePath, fileId)) throw fileExists(name);
+    if (await q.isPathTakenByOther(filePath, fileId)) throw fileExists(name, conflictParameter);
     const now = new Date();
     await q.updateFile(fileId, { filePath, folderPath: folder, name, updatedAt: now });
     await q.updateVersionsOf(fileId, { folderPath: folder, name });

@@ -1,4 +1,5 @@
 import { assertFileIds, assertVersionId, MAX_BULK_DELETE } from '../library/file-lookup.js';
+import type { FolderOperationResult as FolderOperationResultValue } from '../library/file-manager.js';
 import { parseExtensions } from '../extensions/extension-request.js';
 import { parseWebhookUrl } from '../upload/request.js';
 import { builder } from './builder.js';
@@ -117,6 +118,20 @@ builder.mutationField('moveFile', (t) =>
   }),
 );
 
+builder.mutationField('copyFile', (t) =>
+  t.field({
+    type: FileRef,
+    description:
+      'Copies a file into a folder (created if missing), keeping its name: its current version, or with `includeFileVersions` every version. Returns the copy, a new file with its own bytes; when the folder has a file of that name, the copied versions become its newest versions instead.',
+    args: {
+      sourceFilePath: t.arg.string({ required: true }),
+      destinationPath: t.arg.string({ required: true, description: 'The folder to copy into.' }),
+      includeFileVersions: t.arg.boolean({ defaultValue: false, description: 'Copy every version, not only the current one (which stays current).' }),
+    },
+    resolve: (_r, args, ctx) => ctx.services.manager.copyFile(args.sourceFilePath, args.destinationPath, args.includeFileVersions ?? false),
+  }),
+);
+
 const TagsResult = builder.objectRef<string[]>('BulkTagsResult').implement({
   fields: (t) => ({ successfullyUpdatedFileIds: t.idList({ resolve: (ids) => ids }) }),
 });
@@ -138,6 +153,18 @@ for (const [name, mode, description] of [
   );
 }
 
+builder.mutationField('removeAITags', (t) =>
+  t.field({
+    type: TagsResult,
+    description: 'Removes AI tags, by name, from every file; all or nothing.',
+    args: { fileIds: t.arg.idList({ required: true }), AITags: t.arg.stringList({ required: true }) },
+    resolve: (_r, args, ctx) => {
+      for (const id of args.fileIds) assertFileId(String(id));
+      return ctx.services.manager.removeAITags(args.fileIds.map(String), args.AITags);
+    },
+  }),
+);
+
 builder.mutationField('createFolder', (t) =>
   t.field({
     type: FolderRef,
@@ -157,6 +184,46 @@ builder.mutationField('deleteFolder', (t) =>
     description: 'Deletes a folder; a non-empty folder only with `recursive: true`, which deletes everything in it.',
     args: { folderPath: t.arg.string({ required: true }), recursive: t.arg.boolean({ defaultValue: false }) },
     resolve: (_r, args, ctx) => ctx.services.manager.deleteFolder(args.folderPath, args.recursive ?? false),
+  }),
+);
+
+const FolderOperationResult = builder.objectRef<FolderOperationResultValue>('FolderOperationResult').implement({
+  description: 'What a folder copy, move or rename did. It is done when the mutation answers (ImageKit runs these as bulk jobs).',
+  fields: (t) => ({
+    folderPath: t.exposeString('folderPath', { description: 'Where the folder is now (for a copy: where the copy is).' }),
+    files: t.exposeInt('files', { description: 'Files in it, subfolders included.' }),
+    folders: t.exposeInt('folders', { description: 'Folders: itself and every subfolder.' }),
+  }),
+});
+
+builder.mutationField('copyFolder', (t) =>
+  t.field({
+    type: FolderOperationResult,
+    description: 'Copies a folder with its subfolders and files into `destinationPath` (`/a/b` into `/x` gives `/x/b`); each file as `copyFile` copies it.',
+    args: {
+      sourceFolderPath: t.arg.string({ required: true }),
+      destinationPath: t.arg.string({ required: true }),
+      includeVersions: t.arg.boolean({ defaultValue: false, description: 'Copy every version of each file, not only the current one.' }),
+    },
+    resolve: (_r, args, ctx) => ctx.services.manager.copyFolder(args.sourceFolderPath, args.destinationPath, args.includeVersions ?? false),
+  }),
+);
+
+builder.mutationField('moveFolder', (t) =>
+  t.field({
+    type: FolderOperationResult,
+    description: 'Moves a folder with its subfolders and files (all versions) into `destinationPath` (`/a/b` into `/x` gives `/x/b`, merged into an existing one); all or nothing.',
+    args: { sourceFolderPath: t.arg.string({ required: true }), destinationPath: t.arg.string({ required: true }) },
+    resolve: (_r, args, ctx) => ctx.services.manager.moveFolder(args.sourceFolderPath, args.destinationPath),
+  }),
+);
+
+builder.mutationField('renameFolder', (t) =>
+  t.field({
+    type: FolderOperationResult,
+    description: 'Renames a folder in place; its files and subfolders move with it. Characters other than letters, numerals, `_` and `-` in the name become `_`.',
+    args: { folderPath: t.arg.string({ required: true }), newFolderName: t.arg.string({ required: true }) },
+    resolve: (_r, args, ctx) => ctx.services.manager.renameFolder(args.folderPath, args.newFolderName),
   }),
 );
 
