@@ -1,6 +1,7 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
+import { messageOf, NOT_A_URL, oneLineReason, serverAddress } from '../logging/connection-errors.js';
 import type { Logger } from '../logger.js';
 import type { EventBus, Topics } from './pubsub.js';
 
@@ -183,11 +184,9 @@ async function quit(client: Redis): Promise<void> {
 /** `redis://user@host:6379/0`: the server a URL names, without its password. */
 export function describeRedisServer(url: string): string {
   try {
-    const u = new URL(url);
-    const user = u.username ? `${decodeURIComponent(u.username)}@` : '';
-    return `${u.protocol}//${user}${u.hostname}:${u.port || '6379'}/${redisDatabaseOf(url)}`;
+    return `${serverAddress(url, '6379')}/${redisDatabaseOf(url)}`;
   } catch {
-    return 'the configured URL (not a valid URL)';
+    return NOT_A_URL;
   }
 }
 
@@ -198,18 +197,4 @@ function redisDatabaseOf(url: string): number {
 }
 
 /** The error's message on one line, with the URL's password (should a message ever repeat it) removed. */
-function reasonOf(error: unknown, url: string): string {
-  const message = error instanceof Error ? error.message || (error as NodeJS.ErrnoException).code || error.name : String(error);
-  let reason = message.replace(/\s+/g, ' ').trim() || 'unknown error';
-  for (const secret of passwordsIn(url)) reason = reason.split(secret).join('[redacted]');
-  return reason;
-}
-
-function passwordsIn(url: string): string[] {
-  try {
-    const { password } = new URL(url);
-    return password ? [...new Set([password, decodeURIComponent(password)])] : [];
-  } catch {
-    return [];
-  }
-}
+const reasonOf = (error: unknown, url: string): string => oneLineReason([messageOf(error)], url);

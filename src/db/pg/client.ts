@@ -5,6 +5,7 @@ import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { messageOf, NOT_A_URL, oneLineReason, serverAddress } from '../../logging/connection-errors.js';
 import * as schema from './schema.js';
 
 export type PgDb = NodePgDatabase<typeof schema>;
@@ -77,36 +78,17 @@ export async function openPostgres(url: string, options: OpenPostgresOptions = {
 /** `postgres://user@host:port/db`: the server a URL names, without its password or parameters. */
 export function describeServer(url: string): string {
   try {
-    const u = new URL(url);
-    const user = u.username ? `${decodeURIComponent(u.username)}@` : '';
-    return `${u.protocol}//${user}${u.hostname}:${u.port || '5432'}${u.pathname}`;
+    return `${serverAddress(url, '5432')}${new URL(url).pathname}`;
   } catch {
-    return 'the configured URL (not a valid URL)';
+    return NOT_A_URL;
   }
 }
 
 /** The error's message on one line, with the URL's password (should a driver ever repeat it) removed. */
 function reasonOf(error: unknown, url: string): string {
   const cause = error instanceof DrizzleQueryError && error.cause ? error.cause : error;
-  const messages =
-    cause instanceof AggregateError && !cause.message ? cause.errors.map((e: unknown) => messageOf(e)) : [messageOf(cause)];
-  let reason = [...new Set(messages)].join('; ').replace(/\s+/g, ' ').trim() || 'unknown error';
-  for (const secret of passwordsIn(url)) reason = reason.split(secret).join('[redacted]');
-  return reason;
-}
-
-function messageOf(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  return error.message || (error as NodeJS.ErrnoException).code || error.name;
-}
-
-function passwordsIn(url: string): string[] {
-  try {
-    const { password } = new URL(url);
-    return password ? [...new Set([password, decodeURIComponent(password)])] : [];
-  } catch {
-    return [];
-  }
+  const messages = cause instanceof AggregateError && !cause.message ? cause.errors.map((e: unknown) => messageOf(e)) : [messageOf(cause)];
+  return oneLineReason(messages, url);
 }
 
 /**
