@@ -6,6 +6,7 @@ import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { ensurePrivateFile, tightenMode } from '../storage/private-files.js';
 import * as schema from './schema.js';
+import { cacheStatements } from './statement-cache.js';
 
 /** A better-sqlite3 connection as `openDatabase` opens it: SQLite-specific code (opening, the transactor) only. */
 export type SqliteDb = BetterSQLite3Database<typeof schema>;
@@ -79,6 +80,7 @@ function connect(file: string, readonly: boolean): Database.Database {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  cacheStatements(sqlite);
   return sqlite;
 }
 

@@ -94,6 +94,10 @@ export class DatabaseJobQueue implements JobOutbox, JobTransport {
     return this.repo.release(jobIds, this.now());
   }
 
+  async dueKinds(kinds: readonly string[]): Promise<string[]> {
+    return kinds.length === 0 ? [] : this.repo.dueKinds(kinds, this.now());
+  }
+
   async nextDueAt(kind: string): Promise<number | undefined> {
     return this.repo.nextDueAt(kind);
   }

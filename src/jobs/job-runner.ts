@@ -53,6 +53,8 @@ export class JobRunner {
   /** Kinds woken while their loop was running: it goes round once more. */
   private readonly rewake = new Set<string>();
   private stopped = true;
+  /** The pending `notifyDue` read, shared by the calls made before it starts. */
+  private dueCheck: Promise<void> | undefined;
 
   constructor(
     private readonly transport: JobTransport,
@@ -83,9 +85,29 @@ export class JobRunner {
     return this.inHand.size;
   }
 
-  /** Something was enqueued: look for work now instead of at the next poll. */
+  /** Something of `kind` was enqueued: look for work now instead of at the next poll. */
   notify(kind: string): void {
     if (!this.stopped) setImmediate(() => this.pump(kind));
+  }
+
+  /**
+   * Something may have been enqueued (a change committed): one read asks which kinds have due jobs, and only those
+   * are claimed. Calls in the same turn of the event loop share that read, so a burst of commits costs one query.
+   */
+  notifyDue(): void {
+    if (this.stopped || this.dueCheck) return;
+    this.dueCheck = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => {
+        this.dueCheck = undefined;
+        return this.transport.dueKinds([...this.handlers.keys()]);
+      })
+      .then((kinds) => {
+        for (const kind of kinds) this.pump(kind);
+      })
+      .catch((err: unknown) => {
+        this.dueCheck = undefined;
+        this.log.error({ err }, `Looking for due jobs failed; they run at the next poll (within ${IDLE_POLL_MS} ms)`);
+      });
   }
 
   /**

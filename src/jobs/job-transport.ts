@@ -33,6 +33,8 @@ export interface JobTransport {
   fail(jobId: string, error: string, retryAt: number): Promise<'retrying' | 'dead'>;
   /** The job can never succeed (its payload is invalid): dead at once, whatever attempts it had left. */
   markDead(jobId: string, error: string): Promise<void>;
+  /** Which of `kinds` have a job due now: what the runner claims after being told that something was enqueued. */
+  dueKinds(kinds: readonly string[]): Promise<string[]>;
   /** When the next job of `kind` is due (epoch ms), for the runner's sleep. */
   nextDueAt(kind: string): Promise<number | undefined>;
   /**

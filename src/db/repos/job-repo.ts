@@ -126,6 +126,16 @@ export class JobRepo {
     return released.length;
   }
 
+  /** Which of `kinds` have a job due at `now` (pending and due, or running with an expired lease): one read, no lock. */
+  async dueKinds(kinds: readonly string[], now: number): Promise<string[]> {
+    const jobs = this.jobs;
+    const rows = await this.transactor.reader
+      .selectDistinct({ kind: jobs.kind })
+      .from(jobs)
+      .where(and(inArray(jobs.kind, [...kinds]), or(and(eq(jobs.status, 'pending'), lte(jobs.runAt, now)), and(eq(jobs.status, 'running'), lt(jobs.leaseUntil, now)))));
+    return rows.map((row) => row.kind);
+  }
+
   /** When the next job of `kind` is due: the earliest pending run time or running lease end. */
   async nextDueAt(kind: string): Promise<number | undefined> {
     const jobs = this.jobs;
