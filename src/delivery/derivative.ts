@@ -2,6 +2,8 @@
 export interface Derivative {
   key: string;
   mime: string;
+  /** The bytes, when made for this request (just rendered, or made per request rather than stored): served without reading the store. */
+  body?: Buffer;
 }
 
 const MIME_BY_EXT: Record<string, string> = {

@@ -66,7 +66,13 @@ export class RenderQueue {
     return (this.options.clock ?? systemClock).now();
   }
 
-  run<T>(key: string, make: () => Promise<T>): Promise<T> {
+  /**
+   * Computes `key` with `make` in a slot, then, when given, `finish` (e.g. storing what `make` returned) once the slot
+   * is free for the next render: identical requests still share both, and a failure of either is remembered.
+   */
+  run<T>(key: string, make: () => Promise<T>): Promise<T>;
+  run<M, T>(key: string, make: () => Promise<M>, finish: (made: M) => Promise<T>): Promise<T>;
+  run<T>(key: string, make: () => Promise<unknown>, finish?: (made: unknown) => Promise<T>): Promise<T> {
     // Thumbnails share the image slots; their keys tell them apart.
     const kind: RenderKind = key.startsWith(THUMBNAILS_PREFIX) ? 'thumbnail' : (this.options.kind ?? 'image');
     const { inFlight, failures } = this.shared;
@@ -83,8 +89,8 @@ export class RenderQueue {
           }),
         );
       }
-      pending = this.limiter
-        .run(() => this.measured(kind, make))
+      const made = this.limiter.run(() => this.measured(kind, make));
+      pending = (finish ? made.then(finish) : (made as Promise<T>))
         .catch((error: unknown) => {
           if (this.options.failureTtlMs && !(isAppError(error) && error.status === 503)) this.remember(key, error);
           throw error;

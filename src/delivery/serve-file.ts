@@ -141,8 +141,6 @@ interface Delivered extends Derivative {
   varyAccept: boolean;
   /** The bytes at this URL never change (a stream file under its version and token). */
   immutable: boolean;
-  /** The body itself, when it is made per request (a private file's stream manifest) rather than stored. */
-  body?: Buffer;
   /** Until when (unix seconds) the response may be cached, for a private file's stream file. */
   cacheUntil?: number;
 }

@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { FileVersionRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
@@ -6,7 +5,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import { withLocalFile } from '../storage/local-file.js';
 import type { FaceFinder } from '../transform/face-finder.js';
 import { assertEncodable, assertWithinPixelLimit, predictStepSizes } from '../transform/output-size.js';
-import { chooseFormat, renderImage } from '../transform/render-image.js';
+import { chooseFormat, type Rendered, renderImage } from '../transform/render-image.js';
 import { VIDEO_ONLY } from '../transform/render-video.js';
 import { invalidTransformation, printTransformation, type TransformPlan } from '../transform/transform-plan.js';
 import { derivativeKey } from '../storage/blob-keys.js';
@@ -31,7 +30,8 @@ export class TransformedImages {
   ) {}
 
   /**
-   * The blob key and type of `version` rendered with `plan` for a client that sent `accept`.
+   * The blob key and type of `version` rendered with `plan` for a client that sent `accept`, with its bytes when
+   * this call rendered it.
    * @throws BAD_REQUEST (tr) before anything is decoded when a step would exceed the pixel limit or the format's largest side.
    */
   async get(version: FileVersionRow, plan: TransformPlan, accept: string): Promise<Derivative> {
@@ -48,17 +48,26 @@ export class TransformedImages {
     // fo-custom reads customCoordinates, which can change without a new version.
     const coordinates = plan.some((step) => step.fo === 'custom') ? `|${version.customCoordinates ?? ''}` : '';
     const key = derivativeKey(version.id, `${printTransformation(plan)}|${format}${coordinates}`, format);
-    if (await this.store.stat(key)) return { key, mime: derivativeMime(key) };
-    return this.queue.run(key, () => this.make(version, plan, accept, key));
+    // Stored without an fsync, a derivative an OS crash cut to nothing is rendered again.
+    if (((await this.store.stat(key))?.size ?? 0) > 0) return { key, mime: derivativeMime(key) };
+    return this.queue.run(key, () => this.render(version, plan, accept), (rendered) => this.keep(key, rendered));
   }
 
-  private async make(version: FileVersionRow, plan: TransformPlan, accept: string, key: string): Promise<Derivative> {
+  private async render(version: FileVersionRow, plan: TransformPlan, accept: string): Promise<Rendered> {
     if (version.width && version.height && version.width * version.height > this.maxInputPixels) {
       throw new AppError('BAD_REQUEST', `The image has ${version.width * version.height} pixels, more than the ${this.maxInputPixels} that can be transformed.`, { parameter: 'tr' });
     }
-    const original = await withLocalFile(this.store, version.blobKey, (file) => fs.readFile(file));
-    const rendered = await renderImage(original, plan, { accept, originalFormat: version.format ?? 'png', customCoordinates: version.customCoordinates, maxInputPixels: this.maxInputPixels, findFaces: this.findFaces });
-    await this.store.put(key, Readable.from([rendered.data]));
-    return { key, mime: rendered.mime };
+    // sharp reads the original itself: a JPEG is decoded shrunk, never held whole in memory.
+    const originalSize = version.width && version.height ? { width: version.width, height: version.height } : undefined;
+    return withLocalFile(this.store, version.blobKey, (file) =>
+      renderImage(file, plan, { accept, originalFormat: version.format ?? 'png', customCoordinates: version.customCoordinates, maxInputPixels: this.maxInputPixels, originalSize, findFaces: this.findFaces }),
+    );
+  }
+
+  /** Stores a render (outside the render slot) and hands its bytes to the requests waiting for it. */
+  private async keep(key: string, rendered: Rendered): Promise<Derivative> {
+    // A derivative can be rendered again, so it is not flushed to disk before it is served.
+    await this.store.put(key, Readable.from([rendered.data]), { durable: false });
+    return { key, mime: rendered.mime, body: rendered.data };
   }
 }

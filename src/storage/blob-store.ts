@@ -15,6 +15,11 @@ export interface BlobInfo {
 export interface PutOptions {
   /** Abort the write (and leave nothing behind) once more than this many bytes arrive. */
   maxBytes?: number;
+  /**
+   * `false` for bytes that can be rebuilt (derivatives): the object may be served before it is flushed to disk, so an
+   * OS crash or power loss soon after can lose it. It is still replaced atomically. Stores that are durable anyway ignore it.
+   */
+  durable?: boolean;
 }
 
 /**
@@ -23,7 +28,7 @@ export interface PutOptions {
  */
 export interface BlobStore {
   /**
-   * Streams `body` into `key`. The object becomes visible only once the whole body is written and durable;
+   * Streams `body` into `key`. The object becomes visible only once the whole body is written and durable (unless `durable: false`);
    * if the body errors, is cut short or exceeds `maxBytes`, the call rejects and no object (partial or temp)
    * remains. An existing object at `key` is replaced atomically.
    * @throws BlobTooLargeError when `maxBytes` is exceeded; the body's own error otherwise.

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import fs from 'node:fs/promises';
+import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,8 +19,21 @@ import {
 
 const TEMP_DIR = '.incomplete';
 
+const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
+
+/** Runs `attempt`; when it fails because a directory is missing, creates `dir` (0700) and runs it once more. */
+async function withDirectory<T>(dir: string, attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch (error) {
+    if (!isMissing(error)) throw error;
+    await fs.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    return attempt();
+  }
+}
+
 /**
- * Blobs as files under one directory; writes go to a temp file, are fsynced, then renamed into place.
+ * Blobs as files under one directory; writes go to a temp file, are fsynced (unless not `durable`), then renamed into place.
  * Directories are 0700 and files 0600: only the user running Stowage can read them.
  */
 export class LocalBlobStore implements BlobStore {
@@ -34,26 +47,24 @@ export class LocalBlobStore implements BlobStore {
   async put(key: string, body: Readable, options: PutOptions = {}): Promise<{ size: number }> {
     const finalPath = this.pathOf(key);
     const tempDir = path.join(this.root, TEMP_DIR);
-    await fs.mkdir(tempDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const tempPath = path.join(tempDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
+    let file: FileHandle;
+    try {
+      // Directories are created only when missing: most puts go to ones that exist.
+      file = await withDirectory(tempDir, () => fs.open(tempPath, 'wx', PRIVATE_FILE_MODE));
+    } catch (error) {
+      body.destroy();
+      throw error;
+    }
     const limit = new ByteLimit(options.maxBytes ?? Number.POSITIVE_INFINITY, (n) => new BlobTooLargeError(n));
-    const out = createWriteStream(tempPath, { highWaterMark: 1 << 20, mode: PRIVATE_FILE_MODE });
+    // The stream writes through the handle, fsyncs it when durable (`flush`), then closes it.
+    const out = createWriteStream('', { fd: file, flush: options.durable !== false, highWaterMark: 1 << 20 });
     try {
       await pipeline(body, limit, out);
-      // fsync is per file, so a second descriptor flushes what the stream wrote.
-      const handle = await fs.open(tempPath, 'r+');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await fs.mkdir(path.dirname(finalPath), { recursive: true, mode: PRIVATE_DIR_MODE });
-      await fs.rename(tempPath, finalPath);
+      await withDirectory(path.dirname(finalPath), () => fs.rename(tempPath, finalPath));
       return { size: limit.bytes };
     } catch (error) {
       body.destroy();
-      // The file is opened asynchronously: one destroyed before it opened is created (and closed) after the
-      // pipeline has failed, so wait for that before removing it.
       out.destroy();
       if (!out.closed) await once(out, 'close').catch(() => {});
       await fs.rm(tempPath, { force: true });

@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
 import { centredRegion, cropAround, type FaceFinder, unionOf } from './face-finder.js';
 import { assertStepWithinPixelLimit, stepBound } from './output-size.js';
@@ -13,9 +14,14 @@ export interface RenderContext {
   maxInputPixels: number;
   /** The most pixels any step may hold at once; defaults to `maxInputPixels`. */
   maxOutputPixels?: number;
+  /** The original's size as shown (EXIF orientation applied; one frame), when known: its header is then not read again. */
+  originalSize?: { width: number; height: number };
   /** Finds faces for `fo-face`; without it `fo-face` is refused. */
   findFaces?: FaceFinder;
 }
+
+/** An encoded image: its bytes, or the path of a file holding them (sharp then reads only what it decodes). */
+export type ImageInput = Buffer | string;
 
 export interface Rendered {
   data: Buffer;
@@ -70,21 +76,25 @@ const asApplied = (step: TransformStep, w: number | undefined, h: number | undef
   ...(trimmed ? { rt: undefined, t: undefined } : {}),
 });
 
+/** Width and height as shown: with `oriented`, after the EXIF orientation (5-8 turn the picture a quarter). */
+async function displayedSize(image: Sharp, oriented: boolean): Promise<[number, number]> {
+  const meta = await image.metadata();
+  const turned = oriented && (meta.orientation ?? 1) >= 5;
+  return [(turned ? meta.height : meta.width) ?? 1, (turned ? meta.width : meta.height) ?? 1];
+}
+
 /**
  * Adds step number `index` to a pipeline over `input`; the result is left unencoded so the caller picks the format.
  * @throws BAD_REQUEST (tr) before resizing when the step would hold more than `maxOutputPixels` at once.
  */
-async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext, index: number): Promise<Sharp> {
+async function applyStep(input: ImageInput, step: TransformStep, ctx: RenderContext, index: number): Promise<Sharp> {
   const first = index === 0;
   let image: Sharp = sharp(input, { limitInputPixels: ctx.maxInputPixels, animated: false, autoOrient: first });
-  const meta = await image.metadata();
-  const turned = first && (meta.orientation ?? 1) >= 5;
-  let srcW = (turned ? meta.height : meta.width) ?? 1;
-  let srcH = (turned ? meta.width : meta.height) ?? 1;
+  let [srcW, srcH] = first && ctx.originalSize ? [ctx.originalSize.width, ctx.originalSize.height] : await displayedSize(image, first);
   let focus: { x: number; y: number } | undefined;
   if (step.fo === 'face') {
     if (!ctx.findFaces) throw invalidTransformation('fo', 'face detection is not available here; use fo-auto or fo-custom.');
-    const faces = unionOf(await ctx.findFaces(input));
+    const faces = unionOf(await ctx.findFaces(typeof input === 'string' ? await fs.readFile(input) : input));
     if (faces) focus = { x: faces.left + faces.width / 2, y: faces.top + faces.height / 2 };
     // Without both sides to fill, fo-face crops to the faces (z < 1 takes in more around them).
     if (faces && focus && (!step.w || !step.h) && step.cm !== 'extract' && step.cm !== 'pad_extract') {
@@ -184,14 +194,15 @@ async function applyStep(input: Buffer, step: TransformStep, ctx: RenderContext,
  * `md-true` / `cp-true`.
  * @throws BAD_REQUEST (tr) for an unsupported combination or an output over the size cap.
  */
-export async function renderImage(original: Buffer, plan: TransformPlan, ctx: RenderContext): Promise<Rendered> {
-  let current: Buffer = original;
-  let out: Sharp = sharp(original);
+export async function renderImage(original: ImageInput, plan: TransformPlan, ctx: RenderContext): Promise<Rendered> {
+  let current: ImageInput = original;
+  let out: Sharp | undefined;
   for (const [i, step] of plan.entries()) {
     out = await applyStep(current, step, ctx, i);
     // Between steps the next one needs the real size of this one's output: hand it over as fast, lossless PNG.
     if (i < plan.length - 1) current = await out.png({ compressionLevel: 0 }).toBuffer();
   }
+  out ??= sharp(original);
   const last: TransformStep = Object.assign({}, ...plan);
   const format = chooseFormat(last.f, ctx.accept, ctx.originalFormat);
   if (last.bg && !blurredBackground(last.bg) && (format === 'jpg' || format === 'avif')) out = out.flatten({ background: toSharpColour(last.bg) });
@@ -200,7 +211,7 @@ export async function renderImage(original: Buffer, plan: TransformPlan, ctx: Re
   const quality = last.q ?? 80;
   switch (format) {
     case 'jpg':
-      out = out.jpeg({ quality, progressive: last.pr ?? false, mozjpeg: true });
+      out = out.jpeg({ quality, progressive: last.pr ?? false });
       break;
     case 'png':
       out = out.png({ progressive: last.pr ?? false });

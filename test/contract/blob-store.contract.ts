@@ -54,6 +54,16 @@ export function blobStoreContract(name: string, create: () => Promise<{ store: B
       expect(await leftovers()).toBe(0);
     });
 
+    it('stores a non-durable object whole and atomically, and leaves nothing when its body fails', async () => {
+      const { store, leftovers } = await create();
+      await store.put('derived/v/a.jpg', Readable.from([bytes(100)]));
+      expect(await store.put('derived/v/a.jpg', Readable.from([bytes(70_000, 3)]), { durable: false })).toEqual({ size: 70_000 });
+      expect(Buffer.compare(await buffer(await store.get('derived/v/a.jpg')), bytes(70_000, 3))).toBe(0);
+      await expect(store.put('derived/v/a.jpg', failingBody(bytes(70_000, 5)), { durable: false })).rejects.toThrow('client went away');
+      expect(Buffer.compare(await buffer(await store.get('derived/v/a.jpg')), bytes(70_000, 3))).toBe(0);
+      expect(await leftovers()).toBe(0);
+    });
+
     it('stops at maxBytes and leaves nothing', async () => {
       const { store, leftovers } = await create();
       await expect(store.put('big', Readable.from([bytes(600), bytes(600)]), { maxBytes: 1000 })).rejects.toBeInstanceOf(BlobTooLargeError);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 import { MemoryBlobStore } from '../../src/storage/memory-blob-store.js';
 import { S3BlobStore } from '../../src/storage/s3-blob-store.js';
@@ -40,6 +40,24 @@ describe('local disk blob store', () => {
     expect(await store.sweepIncomplete(new Date(Date.now() + 1000))).toBe(1);
     expect(await countFiles(path.join(dir, '.incomplete'))).toBe(0);
     expect(await store.stat('files/kept')).not.toBeNull();
+  });
+
+  it('flushes a durable write to disk before it becomes visible, and skips that for a non-durable one', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stowage-blobs-'));
+    dirs.push(dir);
+    const store = new LocalBlobStore(dir);
+    const probe = await fs.open(path.join(dir, 'probe'), 'w');
+    const sync = vi.spyOn(Object.getPrototypeOf(probe) as { sync(): Promise<void> }, 'sync');
+    await probe.close();
+    try {
+      await store.put('files/durable', Readable.from([Buffer.from('kept')]));
+      expect(sync).toHaveBeenCalledTimes(1);
+      await store.put('derived/v/cache.jpg', Readable.from([Buffer.from('rebuildable')]), { durable: false });
+      expect(sync).toHaveBeenCalledTimes(1);
+      expect((await buffer(await store.get('derived/v/cache.jpg'))).toString()).toBe('rebuildable');
+    } finally {
+      sync.mockRestore();
+    }
   });
 
   it('keeps the temp file of a write still in progress when the cutoff is in the past', async () => {

@@ -56,6 +56,24 @@ describe('image transformations', () => {
     expect([b.meta?.width, b.meta?.height]).toEqual([200, 150]);
   });
 
+  it('answers the request that renders a transformation with the same bytes, ranges and headers as later ones', async () => {
+    const head = await fetch(tr('w-210,h-110'), { method: 'HEAD', headers: { accept: 'image/jpeg' } });
+    expect(head.status).toBe(200);
+    const length = Number(head.headers.get('content-length'));
+    const range = await fetch(tr('w-211,h-111'), { headers: { accept: 'image/jpeg', range: 'bytes=0-9' } });
+    expect(range.status).toBe(206);
+    expect(range.headers.get('content-range')).toMatch(/^bytes 0-9\/\d+$/);
+    const first = await fetchImage(tr('w-212,h-112'));
+    const again = await fetchImage(tr('w-212,h-112'));
+    expect(first.meta).toMatchObject({ width: 212, height: 112 });
+    expect(Buffer.compare(first.body, again.body)).toBe(0);
+    expect(first.res.headers.get('etag')).toBe(again.res.headers.get('etag'));
+    expect(Number(first.res.headers.get('content-length'))).toBe(first.body.length);
+    expect((await fetchImage(tr('w-210,h-110'))).body.length).toBe(length);
+    const cachedRange = await fetch(tr('w-211,h-111'), { headers: { accept: 'image/jpeg', range: 'bytes=0-9' } });
+    expect(Buffer.compare(Buffer.from(await range.arrayBuffer()), Buffer.from(await cachedRange.arrayBuffer()))).toBe(0);
+  });
+
   it('crops with maintain_ratio, forces, fits at_max, pads and extracts', async () => {
     expect((await fetchImage(tr('w-100,h-100'))).meta).toMatchObject({ width: 100, height: 100 });
     expect((await fetchImage(tr('w-100,h-50,c-force'))).meta).toMatchObject({ width: 100, height: 50 });

@@ -25,6 +25,28 @@ describe('render queue', () => {
     expect(runs).toBe(1);
   });
 
+  it('frees the slot before finishing (storing) a render; callers share the finished result and its failure', async () => {
+    const queue = new RenderQueue(createLimiter(1), 10_000, { failureTtlMs: 60_000 });
+    const stored = deferred<void>();
+    let finishes = 0;
+    const finish = async (made: string) => {
+      finishes++;
+      await stored.promise;
+      return `${made} stored`;
+    };
+    const first = Promise.all([queue.run('a', async () => 'a', finish), queue.run('a', async () => 'again', finish)]);
+    // The only slot is free while `a` is still being stored.
+    expect(await queue.run('b', async () => 'b')).toBe('b');
+    stored.resolve();
+    expect(await first).toEqual(['a stored', 'a stored']);
+    expect(finishes).toBe(1);
+    let renders = 0;
+    const failing = () => queue.run('c', async () => `render ${++renders}`, () => Promise.reject(new AppError('NOT_FOUND', 'gone')));
+    await expect(failing()).rejects.toThrow('gone');
+    await expect(failing()).rejects.toThrow('gone');
+    expect(renders).toBe(1);
+  });
+
   it('refuses new work once too many renders wait, but joins one already queued', async () => {
     const queue = new RenderQueue(createLimiter(1), 10_000, { maxQueued: 1 });
     const gate = deferred<string>();
