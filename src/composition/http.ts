@@ -6,6 +6,7 @@ import { attachGraphQLWs } from '../http/graphql-ws.js';
 import { createReadinessCheck } from '../http/health.js';
 import { LiveSubscriptions } from '../http/live-subscriptions.js';
 import { createOriginPolicy } from '../http/origin-policy.js';
+import { SharedSubscriptions } from '../http/shared-subscriptions.js';
 import { createRequestHandler } from '../http/server.js';
 import { HttpDrainer } from '../http/shutdown.js';
 import type { Infrastructure } from './infrastructure.js';
@@ -29,7 +30,7 @@ export function createHttp(infra: Infrastructure, services: AppServices): HttpLa
   const { config, log, metrics, privateKeys } = infra;
   const maxJsonBodyBytes = Math.ceil(config.limits.maxFileBytes / 3) * 4 + 1024 * 1024;
   const subscriptions = new LiveSubscriptions();
-  const { yoga, preparsed } = createGraphQLHandler(services.graphql, log, { maxJsonBodyBytes, maxQueryCost: config.http.maxQueryCost, plugins: [subscriptions.plugin] });
+  const { yoga, preparsed } = createGraphQLHandler(services.graphql, log, { maxJsonBodyBytes, maxQueryCost: config.http.maxQueryCost, plugins: [subscriptions.plugin, new SharedSubscriptions().plugin] });
   const origins = createOriginPolicy({ urlEndpoint: config.urlEndpoint, corsOrigins: config.http.corsOrigins });
   const handler = createRequestHandler({
     yoga,

@@ -10,6 +10,8 @@ import type { Context } from './context.js';
 import { requestErrorBody } from './error-format.js';
 import { GRAPHQL_PATH, type ServerContext } from './graphql.js';
 import type { OriginPolicy } from './origin-policy.js';
+import { jsonOf } from './shared-results.js';
+import { writeDirectly } from './shared-subscriptions.js';
 
 /** Answers an upgrade request with a JSON error instead of the handshake, then closes the socket. */
 function refuseUpgrade(socket: Duplex, error: AppError): void {
@@ -63,7 +65,7 @@ export function attachGraphQLWs(server: http.Server, yoga: YogaServerInstance<Se
         (ctx.extra as unknown as { apiKey: string }).apiKey = auth.key;
         return true;
       },
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
         const { schema, execute, subscribe, contextFactory, parse: yogaParse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -80,12 +82,22 @@ export function attachGraphQLWs(server: http.Server, yoga: YogaServerInstance<Se
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
+        const contextValue = await contextFactory();
+        // A shared subscription's plain results, framed as graphql-ws frames a `next`.
+        const socket = ctx.extra.socket;
+        const framePrefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+        writeDirectly(contextValue, (result) => {
+          // A backed-up socket takes its results through graphql-ws, which waits for each to be sent.
+          if (socket.bufferedAmount > DIRECT_WRITE_LIMIT_BYTES) return false;
+          if (socket.readyState === socket.OPEN) socket.send(`${framePrefix}${jsonOf(result)}}`);
+          return true;
+        });
         return {
           schema,
           operationName: params.operationName,
           document,
           variableValues: params.variables,
-          contextValue: await contextFactory(),
+          contextValue,
           rootValue: { execute, subscribe },
         };
       },
@@ -111,6 +123,9 @@ export function attachGraphQLWs(server: http.Server, yoga: YogaServerInstance<Se
     },
   };
 }
+
+/** Bytes a socket may have waiting to be sent and still be written to directly (a stream's default high-water mark). */
+const DIRECT_WRITE_LIMIT_BYTES = 16 * 1024;
 
 /** How long a client gets to answer the server's close frame before its socket is dropped. */
 const CLOSE_HANDSHAKE_MS = 1000;

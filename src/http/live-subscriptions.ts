@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { type ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { errorExtensions } from './error-format.js';
@@ -17,6 +18,11 @@ const isResultStream = (value: unknown): value is Results =>
 export class LiveSubscriptions {
   private readonly ending = new AbortController();
   private active = 0;
+
+  constructor() {
+    // Every subscription served listens for the end: Node's leak warning (at 10) does not apply.
+    setMaxListeners(0, this.ending.signal);
+  }
 
   /** The yoga plugin that wraps every subscription's results. */
   readonly plugin: Plugin = {

@@ -3,6 +3,7 @@ import type { ExtensionState } from '../db/schema.js';
 import type { FileEvent, UploadProgressEvent } from '../events/pubsub.js';
 import { FILE_EVENT_TYPES } from '../events/library-events.js';
 import { fileNotFound } from '../errors.js';
+import { SHARED_EXECUTION } from '../http/shared-subscriptions.js';
 import { normalizeFolder } from '../upload/naming.js';
 import { builder } from './builder.js';
 import { assertFileId } from './file.js';
@@ -80,6 +81,8 @@ builder.subscriptionField('fileEvents', (t) =>
   t.field({
     type: FileEventRef,
     description: 'Library events as they happen, optionally only under a folder and of some types.',
+    // Events and arguments only: subscribers of the same operation share one execution per event.
+    extensions: { [SHARED_EXECUTION]: true },
     args: {
       path: t.arg.string({ description: 'Only files in this folder or below it.' }),
       types: t.arg.stringList({ description: `Only these types: ${FILE_EVENT_TYPES.join(', ')}.` }),
@@ -101,6 +104,7 @@ builder.subscriptionField('uploadProgress', (t) =>
   t.field({
     type: UploadProgress,
     description: 'Bytes received for an upload sent with the same `uploadId`; completes when the upload\'s bytes are in.',
+    extensions: { [SHARED_EXECUTION]: true },
     args: { uploadId: t.arg.string({ required: true }) },
     subscribe: async function* (_root, args, ctx) {
       for await (const event of ctx.services.bus.subscribe('uploadProgress', args.uploadId)) {
