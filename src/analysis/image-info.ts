@@ -2,6 +2,7 @@ import { readFileHead } from './read-file-head.js';
 import type { Metadata } from 'sharp';
 import { CorruptImageError } from './errors.js';
 import { estimateJpegQuality } from './jpeg-quality.js';
+import { decodePHashSamples, pHashOfSamples } from './phash.js';
 import {
   assertWithinPixelLimit,
   DEFAULT_MAX_PIXELS,
@@ -41,6 +42,11 @@ export interface ImageInfo {
 export interface ReadImageInfoOptions {
   /** Largest frame (width × height) that may be decoded. Defaults to sharp's 268,402,689. */
   maxPixels?: number;
+  /**
+   * Also compute the perceptual hash when the decode that proves the data intact can make it (no alpha channel):
+   * one decode instead of two. `pHash` is left out when it could not be made that way.
+   */
+  withPHash?: boolean;
 }
 
 /** Bytes of a JPEG file read to find its quantisation tables (they precede the first scan). */
@@ -76,7 +82,7 @@ const isAnimatedFormat = (format: string) => format === 'gif' || format === 'web
  * @throws UnsupportedImageError when the data is not an image sharp can read.
  * @throws CorruptImageError when the header or the pixel data is damaged or truncated.
  */
-export async function readImageInfo(input: ImageInput, options: ReadImageInfoOptions = {}): Promise<ImageInfo> {
+export async function readImageInfo(input: ImageInput, options: ReadImageInfoOptions = {}): Promise<ImageInfo & { pHash?: string }> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const meta = await readImageHeader(input);
   if (!meta.width || !meta.height) throw new CorruptImageError('Image header has no dimensions');
@@ -86,35 +92,43 @@ export async function readImageInfo(input: ImageInput, options: ReadImageInfoOpt
   const orientation = meta.orientation ?? 1;
   const frameHeight = meta.pageHeight ?? meta.height;
   const pages = meta.pages ?? 1;
-  const hasTransparency =
-    format === 'heic' ? meta.hasAlpha : await decodeFirstFrame(input, meta, maxPixels);
+  const decoded = format === 'heic' ? { hasTransparency: meta.hasAlpha } : await decodeFirstFrame(input, meta, maxPixels, options.withPHash ?? false);
 
   return {
     format,
     width: isQuarterTurn(orientation) ? frameHeight : meta.width,
     height: isQuarterTurn(orientation) ? meta.width : frameHeight,
     hasAlpha: meta.hasAlpha,
-    hasTransparency,
+    hasTransparency: decoded.hasTransparency,
     hasColorProfile: meta.hasProfile,
     density: meta.density ?? null,
     quality: format === 'jpg' ? estimateJpegQuality(await readHead(input, JPEG_HEAD_BYTES)) : 0,
     isAnimated: pages > 1 && isAnimatedFormat(format),
     pages,
     orientation,
+    ...(decoded.pHash ? { pHash: decoded.pHash } : {}),
   };
 }
 
-/** Decodes the first frame; returns whether any pixel is less than fully opaque. */
-async function decodeFirstFrame(input: ImageInput, meta: Metadata, maxPixels: number): Promise<boolean> {
+/**
+ * Decodes the first frame; returns whether any pixel is less than fully opaque, and with `withPHash` the perceptual
+ * hash when this decode can make it: an opaque image is proven intact by the hash's own decode. Should that decode fail,
+ * the plain one decides whether the image is corrupt (the hash is then left to the caller, as without `withPHash`).
+ */
+async function decodeFirstFrame(input: ImageInput, meta: Metadata, maxPixels: number, withPHash: boolean): Promise<{ hasTransparency: boolean; pHash?: string }> {
   const pixelContext = { pixels: toFramePixels(meta), limit: maxPixels };
   try {
     if (meta.hasAlpha) {
       // stats() reads every pixel of the input (it ignores pipeline operations) and reports isOpaque.
       const stats = await openForDecode(input, maxPixels).stats();
-      return !stats.isOpaque;
+      return { hasTransparency: !stats.isOpaque };
+    }
+    if (withPHash) {
+      const samples = await decodePHashSamples(input, maxPixels).catch(() => undefined);
+      if (samples) return { hasTransparency: false, pHash: pHashOfSamples(samples) };
     }
     await openForDecode(input, maxPixels).resize(64, 64, { fit: 'inside' }).raw().toBuffer();
-    return false;
+    return { hasTransparency: false };
   } catch (error) {
     throw toImageError(error, pixelContext);
   }

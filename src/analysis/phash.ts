@@ -90,19 +90,29 @@ export async function computePHash(input: ImageInput, options: ComputePHashOptio
   assertWithinPixelLimit(meta, maxPixels);
   let samples: Buffer;
   try {
-    samples = await openForDecode(input, maxPixels)
-      .rotate()
-      .flatten({ background: '#ffffff' })
-      .greyscale()
-      .resize(SAMPLE_SIZE, SAMPLE_SIZE, { fit: 'fill' })
-      .extractChannel(0)
-      .raw()
-      .toBuffer();
+    samples = await decodePHashSamples(input, maxPixels);
   } catch (error) {
     throw toImageError(error, { pixels: toFramePixels(meta), limit: maxPixels });
   }
-  return toPHashHex(toLowFrequencyDct(samples));
+  return pHashOfSamples(samples);
 }
+
+/**
+ * The first frame decoded into the hash's 32×32 greyscale square (the decode `computePHash` makes), for callers that
+ * checked the header themselves. Rejects with sharp's own error when the data cannot be decoded.
+ */
+export const decodePHashSamples = (input: ImageInput, maxPixels: number): Promise<Buffer> =>
+  openForDecode(input, maxPixels)
+    .rotate()
+    .flatten({ background: '#ffffff' })
+    .greyscale()
+    .resize(SAMPLE_SIZE, SAMPLE_SIZE, { fit: 'fill' })
+    .extractChannel(0)
+    .raw()
+    .toBuffer();
+
+/** The hash of samples from {@link decodePHashSamples}. */
+export const pHashOfSamples = (samples: Uint8Array): string => toPHashHex(toLowFrequencyDct(samples));
 
 const PHASH_PATTERN = /^[0-9a-f]{16}$/i;
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type FfmpegPaths, resolveFfmpegPaths } from '../analysis/binaries.js';
+import { createImageAnalysisPool, type ImageAnalysisPool } from '../analysis/image-analysis-pool.js';
 import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import { databaseFileOf, openDatabase, type SqliteDb } from '../db/client.js';
@@ -63,10 +64,12 @@ export interface Infrastructure {
   queue: JobQueue;
   /** The child processes local models run in, started on first use, so inference never blocks the event loop. */
   modelHosts: ModelHosts;
+  /** The worker threads image analysis runs in (`STOWAGE_ANALYSIS_CONCURRENCY` of them at most), started on first use. */
+  imageAnalysis: ImageAnalysisPool;
   ffmpeg: FfmpegPaths;
   /** Aborted on close: kills the ffmpeg renders and frame grabs still running. */
   closing: AbortController;
-  /** Stops the model processes, writes the derivative cache's pending hits, and closes the database it opened. */
+  /** Stops the model processes and analysis workers, writes the derivative cache's pending hits, and closes the database it opened. */
   close(): Promise<void>;
 }
 
@@ -97,6 +100,7 @@ export async function createInfrastructure(config: Config, overrides: Infrastruc
   // Derivatives are stored and found through the cache, which bounds them and drops those of deleted versions.
   const derived = new DerivativeCache(transactor, store, { maxBytes: config.derivativeCache.maxBytes, log, metrics: metrics.derivativeCache, clock });
   const modelHosts = createModelHosts();
+  const imageAnalysis = createImageAnalysisPool(config.analysis.concurrency);
   return {
     config,
     log,
@@ -112,10 +116,11 @@ export async function createInfrastructure(config: Config, overrides: Infrastruc
     bus: events.bus,
     queue: overrides.queue ?? new DatabaseJobQueue(transactor, () => clock.now()),
     modelHosts,
+    imageAnalysis,
     ffmpeg,
     closing: new AbortController(),
     close: async () => {
-      await modelHosts.close();
+      await Promise.all([modelHosts.close(), imageAnalysis.close()]);
       await derived.close();
       await transactor.close();
       await closeDb();

@@ -61,6 +61,7 @@ export function createServices(infra: Infrastructure, overrides: ServiceOverride
     ffprobePath: ffmpeg.ffprobe,
     ffmpegPath: ffmpeg.ffmpeg,
     imageLimiter: createLimiter(config.analysis.concurrency),
+    imageWorkers: infra.imageAnalysis,
     probeLimiter: createLimiter(config.analysis.concurrency),
     processLimits: { memoryBytes: config.transform.video.memoryBytes },
     log: (message, err) => log.error({ err }, message),
@@ -126,9 +127,7 @@ export function createServices(infra: Infrastructure, overrides: ServiceOverride
     analysis,
     events,
     bus,
-    notifyJobs: () => {
-      for (const kind of JOB_KINDS) runner.notify(kind);
-    },
+    notifyJobs: () => runner.notifyDue(),
     extensions,
     transformations,
     findFaces,

@@ -1,14 +1,11 @@
-import fs from 'node:fs/promises';
-import type { Limiter } from '../analysis/concurrency.js';
-import { readEmbeddedMetadata, readLegacyExif } from '../analysis/embedded-metadata.js';
 import { join, resolve } from 'node:path';
-import { CorruptImageError, MediaTimeoutError, NotMediaError, PixelLimitError, ProbeCrashedError, UnsupportedImageError } from '../analysis/errors.js';
+import { analyzeImageFile } from '../analysis/analyze-image.js';
+import type { Limiter } from '../analysis/concurrency.js';
+import { CorruptImageError, MediaTimeoutError, NotMediaError, ProbeCrashedError } from '../analysis/errors.js';
+import type { ImageAnalysisPool } from '../analysis/image-analysis-pool.js';
 import { toInputRestrictionArgs } from '../analysis/media-formats.js';
 import { type ProcessLimits, runProcess } from '../analysis/run-process.js';
-import { decodeHeicToPng, isHeic } from '../analysis/heic.js';
-import { readImageInfo } from '../analysis/image-info.js';
 import { probeMedia } from '../analysis/media-probe.js';
-import { computePHash } from '../analysis/phash.js';
 import type { StoredAnalysis } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { DetectedType } from './detect-type.js';
@@ -22,6 +19,8 @@ export interface AnalysisDeps {
   ffmpegPath: string;
   /** Bounds concurrent image decodes (each may hold a whole image in memory). */
   imageLimiter: Limiter;
+  /** Worker threads the image analysis runs in, off the event loop; without it, it runs on this thread. */
+  imageWorkers?: ImageAnalysisPool;
   /** Bounds concurrent ffprobe processes. */
   probeLimiter: Limiter;
   /** Memory the kernel lets each ffprobe/ffmpeg of the analysis use (a hostile file cannot exhaust the machine). */
@@ -75,30 +74,27 @@ export const imageTooLarge = (pixels: number, maxPixels: number) =>
   });
 
 async function analyzeImage(path: string, deps: AnalysisDeps): Promise<FileAnalysis> {
-  const data = await fs.readFile(path);
-  let info: Awaited<ReturnType<typeof readImageInfo>>;
-  try {
-    info = await readImageInfo(data, { maxPixels: deps.maxImagePixels });
-  } catch (error) {
-    if (error instanceof PixelLimitError) throw imageTooLarge(error.pixels, error.limit);
-    if (error instanceof CorruptImageError) {
-      throw new AppError('BAD_REQUEST', `Your request contains invalid file parameter. The image is corrupt or truncated: ${error.message}.`, { parameter: 'file', cause: error });
+  const outcome = deps.imageWorkers ? await deps.imageWorkers.run({ path, maxPixels: deps.maxImagePixels }) : await analyzeImageFile(path, deps.maxImagePixels);
+  switch (outcome.status) {
+    case 'too-large':
+      throw imageTooLarge(outcome.pixels, outcome.limit);
+    case 'corrupt': {
+      const cause = new CorruptImageError(outcome.message);
+      throw new AppError('BAD_REQUEST', `Your request contains invalid file parameter. The image is corrupt or truncated: ${cause.message}.`, { parameter: 'file', cause });
     }
-    if (error instanceof UnsupportedImageError) return EMPTY;
-    throw error;
+    case 'unsupported':
+      return EMPTY;
   }
-  // sharp reads HEIC headers but cannot decode HEVC pixels; libheif decodes it for the perceptual hash.
-  const hashInput = isHeic(data) && info.format === 'heic' ? await decodeHeicToPng(data, { maxPixels: deps.maxImagePixels }).catch(() => undefined) : data;
-  const pHash = hashInput ? await computePHash(hashInput, { maxPixels: deps.maxImagePixels }).catch((e) => (deps.log('pHash failed', e), null)) : null;
-  const [embeddedMetadata, exif] = await Promise.all([readEmbeddedMetadata(data), readLegacyExif(data).catch(() => undefined)]);
+  const { info, exif } = outcome;
+  if (outcome.pHashError) deps.log('pHash failed', new Error(outcome.pHashError));
   return {
     ...EMPTY,
     width: info.width,
     height: info.height,
     format: info.format,
     hasTransparency: info.hasTransparency,
-    pHash,
-    embeddedMetadata,
+    pHash: outcome.pHash,
+    embeddedMetadata: outcome.embeddedMetadata,
     analysis: {
       hasColorProfile: info.hasColorProfile,
       quality: info.quality,
