@@ -5,8 +5,8 @@
  * (a) One 300 MiB multipart upload, sent by a curl child process, against
  *       - baseline: a plain node:http + busboy server in this process piping the file part to disk, and
  *       - stowage:  the real app (createApp) with a temp data dir.
- *     An extra "baseline + fsync" variant (same busboy server, but fsyncs the file before answering, as
- *     Stowage's LocalBlobStore does) is measured for context; the target ratio uses the plain baseline.
+ *     An extra "baseline + hash + fsync" variant (same busboy server, but hashes the bytes with SHA-256 and fsyncs
+ *     the file before answering, as Stowage does) is measured for context; the target ratio uses the plain baseline.
  *     1 warm-up + 3 measured runs per server, interleaved; the median is reported.
  *     The server's RSS is sampled every 10 ms during each upload; growth = peak - RSS after gc() just before.
  *     Also, in the same interleaving, Stowage with its blobs in S3 (see "S3 rows" below).
@@ -14,7 +14,7 @@
  *     on SQLite and on PostgreSQL (the app with STOWAGE_DATABASE_URL, in a schema of a throwaway database), and
  *     on SQLite with its blobs in S3.
  * (c)-(g) see library-bench.ts (also on PostgreSQL), analysis-bench.ts, fanout-bench.ts, models-bench.ts,
- *     delivery-bench.ts.
+ *     delivery-bench.ts; (h) see event-loop-bench.ts.
  *
  * PostgreSQL: the server at STOWAGE_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test) gets a
  * throwaway database `stowage_bench_<pid>_<time>` for (b) and (c), dropped WITH (FORCE) at the end, also on failure
@@ -26,13 +26,13 @@
  * on the same disk, so these rows measure Stowage's S3 path overhead, not real S3. When s3rver is not installed
  * (npm ci --omit=dev) or does not start, the S3 rows are skipped, with the reason printed.
  *
- * `npm run bench -- --only=b,c` runs only the parts named (letters a-g). A partial run writes its figures to the
+ * `npm run bench -- --only=b,c` runs only the parts named (letters a-h). A partial run writes its figures to the
  * git-ignored results.local.json like any ordinary run; `--save-reference` (which writes results.json) needs a full run.
  *
  * Everything binds to 127.0.0.1 only; all temp files are removed at the end.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import http from 'node:http';
@@ -49,11 +49,13 @@ import { type App, createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { runAnalysisBench } from './analysis-bench.js';
 import { runDeliveryBench } from './delivery-bench.js';
+import { runEventLoopBench } from './event-loop-bench.js';
 import { runFanoutBench } from './fanout-bench.js';
 import { runLibraryBench } from './library-bench.js';
 import { runModelsBench } from './models-bench.js';
 import { type BenchPostgres, createBenchPostgres, postgresEnv } from './postgres-bench-db.js';
 import { resultsFile } from './results-file.js';
+import { judgeTargets, targetsTable } from './targets.js';
 import { type BenchS3, S3_NOTE, startBenchS3 } from './s3-bench-server.js';
 
 const MiB = 1024 * 1024;
@@ -195,7 +197,8 @@ interface Server {
 
 /**
  * The reference: node:http + busboy, the file part piped straight to a file with fs.createWriteStream, 200 once
- * the body is read and the file written. `?fsync=1` also fsyncs the file before answering.
+ * the body is read and the file written. `?fsync=1` also hashes the bytes (SHA-256, as Stowage does) and fsyncs the
+ * file before answering.
  */
 async function startBaseline(dir: string): Promise<Server> {
   let counter = 0;
@@ -219,6 +222,11 @@ async function startBaseline(dir: string): Promise<Server> {
     parser.on('file', (_name, stream) => {
       const file = path.join(dir, `upload-${++counter}`);
       const out = fs.createWriteStream(file);
+      if (doSync) {
+        const hash = createHash('sha256');
+        stream.on('data', (chunk: Buffer) => hash.update(chunk));
+        stream.once('end', () => hash.digest('hex'));
+      }
       written.push(
         pipeline(stream, out).then(async () => {
           if (doSync) {
@@ -427,7 +435,7 @@ async function smallUploads(url: string, jpeg: Buffer, count: number, check: (js
 
 // -------------------------------------------------------------------------------------------- main
 
-const ALL_PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'] as const;
+const ALL_PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] as const;
 type Part = (typeof ALL_PARTS)[number];
 
 /** The parts `--only=b,c` (or `--only b,c`) selects; all of them without it. */
@@ -587,7 +595,7 @@ async function main(): Promise<void> {
             '',
           ],
           [
-            '(a) context: vs baseline + fsync, MiB/s',
+            '(a) context: vs baseline + hash + fsync, MiB/s',
             String(large.baselineFsync.mibPerSec),
             String(large.stowage.mibPerSec),
             round(largeRatioFsync, 2).toFixed(2),
@@ -619,7 +627,7 @@ async function main(): Promise<void> {
           `RSS: stowage peak RSS growth during the 300 MiB uploads = ${mb(stowagePeakRss)} MB (per run: ${large.stowage.rssGrowthMBPerRun.join(', ')} MB; ` +
             `baseline: ${large.baseline.rssGrowthMBPerRun.join(', ')} MB); target < 64 MB: ${yesNo(rssOk)}`,
           `Throughput: stowage/baseline = ${round(largeRatio, 2).toFixed(2)} (target >= ${TARGET_RATIO}): ${yesNo(ratioOk)}`,
-          `Runs (ms): baseline ${large.baseline.runsMs.join(', ')}; baseline+fsync ${large.baselineFsync.runsMs.join(', ')}; stowage ${large.stowage.runsMs.join(', ')}`,
+          `Runs (ms): baseline ${large.baseline.runsMs.join(', ')}; baseline+hash+fsync ${large.baselineFsync.runsMs.join(', ')}; stowage ${large.stowage.runsMs.join(', ')}`,
         );
         const largeS3 = large.stowageS3;
         if (largeS3) {
@@ -720,7 +728,7 @@ async function main(): Promise<void> {
             [`(b) p50 latency, ms — ${label}`, String(round(base.p50Ms)), String(round(s.p50Ms)), '', ''],
             [`(b) p95 latency, ms — ${label}`, String(round(base.p95Ms)), String(round(s.p95Ms)), '', ''],
             [
-              `(b) context: vs baseline + fsync, uploads/s — ${label}`,
+              `(b) context: vs baseline + hash + fsync, uploads/s — ${label}`,
               String(round(baseFsync.uploadsPerSec)),
               String(round(s.uploadsPerSec)),
               round(s.uploadsPerSec / baseFsync.uploadsPerSec, 2).toFixed(2),
@@ -826,7 +834,15 @@ async function main(): Promise<void> {
       process.stdout.write(delivery.table);
       results.delivery = delivery.results;
     }
+    if (parts.has('h')) {
+      const eventLoop = await runEventLoopBench(tmp, log);
+      process.stdout.write(eventLoop.table);
+      results.eventLoop = eventLoop.results;
+    }
 
+    const targets = judgeTargets(results);
+    process.stdout.write(`\nTargets\n\n${targetsTable(targets)}\n`);
+    results.targets = targets;
     results.runtimeSeconds = round((performance.now() - startedAt) / 1000);
     const file = resultsFile(benchDir, argv);
     await fsp.writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
