@@ -25,6 +25,9 @@ export interface DerivativeCacheMetrics {
   evicted(entries: number, bytes: number): void;
 }
 
+/** How long the ledger's total, once read, is trusted (plus this process's own stores) before it is read again. */
+const RECOUNT_EVERY_MS = 10_000;
+
 /**
  * The blob store as derivative producers (renders, thumbnails, stream packages) and delivery see it. Other keys
  * pass straight through; a derivative (see `derivativeOwner`) is also kept in the `derivatives` ledger:
@@ -39,6 +42,8 @@ export class DerivativeCache implements BlobStore {
   private timer: NodeJS.Timeout | undefined;
   private readonly clock: Clock;
   private readonly ledger: DerivativeRepo;
+  /** The ledger's total bytes as of the last eviction (read at `at`), plus what this process stored since. */
+  private estimate: { used: number; at: number } | undefined;
   readonly localPath?: (key: string) => string;
 
   constructor(
@@ -70,7 +75,7 @@ export class DerivativeCache implements BlobStore {
       throw new AppError('NOT_FOUND', 'The requested asset does not exist.');
     }
     // The derivative is stored whatever happens to others; a failed eviction is retried after the next store.
-    await this.evict(owner.entry).catch((err: unknown) => this.options.log.error({ err }, 'Derivative cache eviction failed'));
+    await this.evictAfterStoring(owner.entry, stored.size).catch((err: unknown) => this.options.log.error({ err }, 'Derivative cache eviction failed'));
     return stored;
   }
 
@@ -150,11 +155,27 @@ export class DerivativeCache implements BlobStore {
     return this.ledger.record({ key, entry: owner.entry, versionId: owner.versionId, bytes }, at);
   }
 
+  /**
+   * Evicts after a store of `bytes`, unless the ledger's total as last read plus what this process stored since is
+   * still under the cap and was read less than {@link RECOUNT_EVERY_MS} ago: most renders then cost no count of the
+   * whole ledger. What other processes store is counted at the next recount (theirs or this one's), so with several
+   * instances the cap can be passed by what they store in that time.
+   */
+  private async evictAfterStoring(keep: string, bytes: number): Promise<void> {
+    const estimate = this.estimate;
+    if (estimate) {
+      estimate.used += bytes;
+      if (estimate.used <= this.options.maxBytes && this.clock.now() - estimate.at < RECOUNT_EVERY_MS) return;
+    }
+    await this.evict(keep);
+  }
+
   /** Deletes least recently used entries (except `keep`) until the total is under the cap. */
   private async evict(keep: string | undefined): Promise<void> {
     await this.flushTouches();
     const { maxBytes } = this.options;
     const { keys, entries, freed, used } = await this.ledger.evictOldest(maxBytes, keep);
+    this.estimate = { used, at: this.clock.now() };
     if (entries === 0) return;
     this.options.metrics?.evicted(entries, freed);
     for (const key of keys) await this.store.delete(key);
