@@ -5,12 +5,13 @@ import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/logger.js';
-import type { BlobInfo, BlobStore, ByteRange, PutOptions } from '../../src/storage/blob-store.js';
+import type { BlobStore, ByteRange, PutOptions } from '../../src/storage/blob-store.js';
 import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 import { renderImage } from '../../src/transform/render-image.js';
 import { parseTransformation } from '../../src/transform/transform-plan.js';
 import { blobKeyFor } from '../../src/upload/upload-file.js';
 import { noise } from '../helpers/images.js';
+import { ForwardingBlobStore } from '../helpers/forwarding-blob-store.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -18,13 +19,15 @@ import { startTestApp, type TestApp } from '../helpers/test-app.js';
  * The local store, watched: counts how often each original is opened for rendering, and can hold derivative
  * writes until released (a slow render finishing late).
  */
-class WatchedStore implements BlobStore {
-  readonly inner: LocalBlobStore;
+class WatchedStore extends ForwardingBlobStore {
+  readonly local: LocalBlobStore;
   readonly opened = new Map<string, number>();
   private hold: { arrived: () => void; release: Promise<void> } | undefined;
 
   constructor(readonly root: string) {
-    this.inner = new LocalBlobStore(root);
+    const local = new LocalBlobStore(root);
+    super(local);
+    this.local = local;
   }
 
   /** Holds derivative writes until released; `arrived` resolves once `count` of them wait. */
@@ -41,33 +44,21 @@ class WatchedStore implements BlobStore {
     if (key.startsWith('files/')) this.opened.set(key, (this.opened.get(key) ?? 0) + 1);
   }
 
-  async put(key: string, body: Readable, options?: PutOptions) {
+  override async put(key: string, body: Readable, options?: PutOptions) {
     const hold = this.hold;
     if (hold && (key.startsWith('derived/') || key.startsWith('thumbnails/'))) {
       hold.arrived();
       await hold.release;
     }
-    return this.inner.put(key, body, options);
+    return super.put(key, body, options);
   }
-  get(key: string, range?: ByteRange) {
+  override get(key: string, range?: ByteRange) {
     this.count(key);
-    return this.inner.get(key, range);
-  }
-  stat(key: string) {
-    return this.inner.stat(key);
-  }
-  delete(key: string) {
-    return this.inner.delete(key);
-  }
-  list(prefix: string): AsyncIterable<BlobInfo> {
-    return this.inner.list(prefix);
+    return super.get(key, range);
   }
   localPath(key: string) {
     this.count(key);
-    return this.inner.localPath(key);
-  }
-  sweepIncomplete(before: Date) {
-    return this.inner.sweepIncomplete(before);
+    return this.local.localPath(key);
   }
 }
 
@@ -161,7 +152,7 @@ describe('bounded image transformations', () => {
   it('runs a render that crashes once, then answers the same masked 500 from memory', async () => {
     const broken = await upload(t, 'broken.png', await noise(50, 50, 7));
     const key = blobKeyFor(broken.versionInfo.id);
-    await fs.writeFile(store.inner.localPath(key), Buffer.from('not an image any more'));
+    await fs.writeFile(store.local.localPath(key), Buffer.from('not an image any more'));
     const url = tr(t, broken.url, 'w-20');
     const before = store.opened.get(key) ?? 0;
     const first = await get(url);
@@ -241,7 +232,7 @@ describe('the derivative cache', () => {
     for (const [key, ageMs] of ages) {
       await store.inner.put(key, Readable.from([Buffer.alloc(1000)]));
       const at = new Date(Date.now() - ageMs);
-      await fs.utimes(store.inner.localPath(key), at, at);
+      await fs.utimes(store.local.localPath(key), at, at);
     }
     await t.restart();
     // 2000 bytes found past the grace period, 1500 allowed: the least recent goes.

@@ -7,12 +7,13 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpegPaths } from '../../src/analysis/binaries.js';
-import { type BlobInfo, type BlobStore, BlobTooLargeError, type ByteRange, type PutOptions } from '../../src/storage/blob-store.js';
+import { BlobTooLargeError, type ByteRange, type PutOptions } from '../../src/storage/blob-store.js';
 import { originalKey } from '../../src/storage/blob-keys.js';
 import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 import { MemoryBlobStore } from '../../src/storage/memory-blob-store.js';
 import { SPOOL_DIR_PREFIX, spoolWhilePutting, TeeStream } from '../../src/upload/spool.js';
 import { makeJpeg, randomBytesOf } from '../helpers/fixtures.js';
+import { ForwardingBlobStore } from '../helpers/forwarding-blob-store.js';
 import { makeMp4 } from '../helpers/media-files.js';
 import { multipartEnvelope, openMultipartRequest } from '../helpers/raw-multipart.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -41,39 +42,26 @@ function spools(): { dir: string; size: number | null; mode: number | null; dirM
 }
 
 /** A local store seen the way an S3 store is: no `localPath`. Counts reads per key and notes the spools each put of an original saw. */
-class RemoteLikeStore implements BlobStore {
-  private readonly inner: LocalBlobStore;
+class RemoteLikeStore extends ForwardingBlobStore {
   readonly gets = new Map<string, number>();
   /** For each put of an original: the spools when it started, and when it ended (`null` when it failed). */
   readonly puts: { key: string; spoolsAtStart: ReturnType<typeof spools>; spoolsAtEnd: ReturnType<typeof spools> | null }[] = [];
 
   constructor(root: string) {
-    this.inner = new LocalBlobStore(root);
+    super(new LocalBlobStore(root));
   }
 
-  async put(key: string, body: Readable, options?: PutOptions) {
-    if (!key.startsWith('files/')) return this.inner.put(key, body, options);
+  override async put(key: string, body: Readable, options?: PutOptions) {
+    if (!key.startsWith('files/')) return super.put(key, body, options);
     const entry: (typeof this.puts)[number] = { key, spoolsAtStart: spools(), spoolsAtEnd: null };
     this.puts.push(entry);
-    const stored = await this.inner.put(key, body, options);
+    const stored = await super.put(key, body, options);
     entry.spoolsAtEnd = spools();
     return stored;
   }
-  get(key: string, range?: ByteRange) {
+  override get(key: string, range?: ByteRange) {
     this.gets.set(key, (this.gets.get(key) ?? 0) + 1);
-    return this.inner.get(key, range);
-  }
-  stat(key: string) {
-    return this.inner.stat(key);
-  }
-  delete(key: string) {
-    return this.inner.delete(key);
-  }
-  list(prefix: string): AsyncIterable<BlobInfo> {
-    return this.inner.list(prefix);
-  }
-  sweepIncomplete(olderThan: Date) {
-    return this.inner.sweepIncomplete(olderThan);
+    return super.get(key, range);
   }
 
   async originals(): Promise<string[]> {

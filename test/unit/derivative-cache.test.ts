@@ -34,6 +34,14 @@ async function library(): Promise<{ transactor: Transactor; store: MemoryBlobSto
   return { transactor, store: new MemoryBlobStore() };
 }
 
+/** Two processes' caches over one library, capped at 3,000 bytes, on a clock the test moves. */
+async function twoProcesses() {
+  const { transactor, store } = await library();
+  const clock = new ManualClock(1_700_000_000_000);
+  const options = { maxBytes: 3000, log: pino({ level: 'silent' }), clock };
+  return { a: new DerivativeCache(transactor, store, options), b: new DerivativeCache(transactor, store, options), clock, store };
+}
+
 const put = (cache: DerivativeCache, n: number, bytes: number) => cache.put(derivativeKey('v1', `w-${n}`, 'jpg'), Readable.from([Buffer.alloc(bytes, n)]));
 const stored = async (store: MemoryBlobStore) => {
   const keys: string[] = [];
@@ -43,11 +51,7 @@ const stored = async (store: MemoryBlobStore) => {
 
 describe('the derivative cache cap', () => {
   it('evicts as soon as this process passes the cap by its own count (what it read last, plus its own stores)', async () => {
-    const { transactor, store } = await library();
-    const clock = new ManualClock(1_700_000_000_000);
-    const options = { maxBytes: 3000, log: pino({ level: 'silent' }), clock };
-    const a = new DerivativeCache(transactor, store, options);
-    const b = new DerivativeCache(transactor, store, options);
+    const { a, b, clock, store } = await twoProcesses();
 
     await put(a, 1, 1000);
     clock.advance(1);
@@ -67,11 +71,7 @@ describe('the derivative cache cap', () => {
   });
 
   it('reads the total again after 10 s, so what other processes stored meanwhile is evicted then', async () => {
-    const { transactor, store } = await library();
-    const clock = new ManualClock(1_700_000_000_000);
-    const options = { maxBytes: 3000, log: pino({ level: 'silent' }), clock };
-    const a = new DerivativeCache(transactor, store, options);
-    const b = new DerivativeCache(transactor, store, options);
+    const { a, b, clock } = await twoProcesses();
     await put(a, 1, 100);
     await put(b, 2, 100);
     clock.advance(1);
